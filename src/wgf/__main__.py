@@ -1,0 +1,114 @@
+"""Command line: ``python -m wgf train | sample | evaluate`` without Snakemake."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from .config import DEFAULTS, ConfigError, load_config, prepare, target_of, train_config
+from .divergences import UnknownDivergence, get_divergence
+from .evaluate import evaluate, make_monitor
+from .results import load_generator, save_npy, save_run, write_json
+from .train import TrainingDiverged, train
+
+
+def _config(path: str | None, target: str) -> dict:
+    config = load_config(path) if path else prepare({"targets": {target: {}}})
+    if target not in config["targets"]:
+        config = prepare(
+            {
+                **{k: v for k, v in config.items() if k != "targets"},
+                "targets": {**config["targets"], target: {}},
+            }
+        )
+    return config
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    config = _config(args.config, args.target)
+    target = target_of(config, args.target)
+    cfg = train_config(config, args.target)
+    if args.steps is not None:
+        cfg.steps = args.steps
+    if args.device is not None:
+        cfg.device = args.device
+    divergence = get_divergence(args.divergence)
+    reference = None
+    if target.exact:
+        reference = target.sample(2000, torch.Generator().manual_seed(config["evaluation"]["seed"]))
+    result = train(target, divergence, cfg, args.seed, monitor=make_monitor(target, reference))
+    out = Path(args.out)
+    save_run(result, out / "generator.pt", out / "history.csv", out / "run.json")
+    print(f"wrote {out}/generator.pt, history.csv, run.json ({result.info['train_wall_s']:.1f} s)")
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    gen = load_generator(args.checkpoint)
+    x = gen.sample(args.n, torch.Generator().manual_seed(args.seed))
+    save_npy(args.out, x.numpy())
+    print(f"wrote {args.n} samples to {args.out}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    config = _config(args.config, args.target)
+    target = target_of(config, args.target)
+    ev = config["evaluation"]
+    gen = load_generator(args.checkpoint)
+    x = gen.sample(ev["n_samples"], torch.Generator().manual_seed(ev["seed"]))
+    ref = (
+        target.sample(ev["n_samples"], torch.Generator().manual_seed(ev["seed"] + 1))
+        if target.exact
+        else None
+    )
+    result = evaluate(target, x, ref, ev["n_ot"], ev["sinkhorn_reg"], ev["coverage_threshold"])
+    if args.out:
+        write_json(args.out, result)
+    for key, value in result.items():
+        print(f"{key:>24s}  {value:.6g}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wgf", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train one generator for (target, divergence, seed)")
+    t.add_argument("--target", required=True, help="a configured or built-in target name")
+    t.add_argument("--divergence", required=True)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", required=True, help="output directory")
+    t.add_argument(
+        "--config",
+        help=f"config YAML (default: built-in defaults, {DEFAULTS['training']['steps']} steps)",
+    )
+    t.add_argument("--steps", type=int)
+    t.add_argument("--device", help="auto, cpu or cuda")
+    t.set_defaults(func=cmd_train)
+    s = sub.add_parser("sample", help="draw samples from a trained generator (one forward pass)")
+    s.add_argument("checkpoint")
+    s.add_argument("--n", type=int, default=10_000)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help=".npy file")
+    s.set_defaults(func=cmd_sample)
+    e = sub.add_parser("evaluate", help="metrics of a trained generator against exact samples")
+    e.add_argument("checkpoint")
+    e.add_argument("--target", required=True)
+    e.add_argument("--config")
+    e.add_argument("--out", help="JSON file")
+    e.set_defaults(func=cmd_evaluate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ConfigError, UnknownDivergence, TrainingDiverged) as err:
+        print(f"wgf: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Load, validate and resolve the configuration (shared by the workflow and the CLI).
+
+``prepare`` checks structure against the JSON schema, fills the defaults, and then checks the
+semantics (divergence names, estimators, that every target builds into a valid density), raising
+:class:`ConfigError` naming the offending key before any work is done.
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .divergences import UnknownDivergence, get_divergence
+from .estimators import ESTIMATORS
+from .targets import Target, TargetError, build_target
+from .train import GeneratorConfig, TrainConfig
+
+__all__ = [
+    "DEFAULTS",
+    "ConfigError",
+    "load_config",
+    "prepare",
+    "schema",
+    "target_of",
+    "train_config",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be run; the message names the key."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "seeds": [0, 1, 2],
+    "divergences": ["reverse_kl", "forward_kl", "js", "hellinger", "pearson"],
+    "targets": {"gmm8": {}},
+    "target_samples": 10_000,
+    "training": {
+        "steps": 1500,
+        "batch_size": 1000,
+        "lr": 1e-3,
+        "lr_final_ratio": 0.1,
+        "eta": 0.05,
+        "estimator": "kde",
+        "kernel": "laplace",
+        "tau_init": 0.5,
+        "tau_final_ratio": 0.3,
+        "chunk_size": 1024,
+        "log_r_clip": 10.0,
+        "log_every": 50,
+        "device": "auto",
+    },
+    "generator": {
+        "latent_dim": None,
+        "hidden": 128,
+        "layers": 3,
+        "n_frequencies": 4,
+        "init_scale": 2.0,
+    },
+    "evaluation": {
+        "n_samples": 10_000,
+        "n_ot": 2000,
+        "sinkhorn_reg": 0.05,
+        "coverage_threshold": 0.1,
+        "monitor_samples": 2000,
+        "seed": 12345,
+    },
+    "figures": {"seed": 0, "monitor_metric": "mmd_median"},
+}
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("wgf").joinpath("data/config.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _key(path: Any) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    return "".join(parts).lstrip(".") or "<top level>"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def prepare(raw: dict[str, Any] | None) -> dict[str, Any]:
+    """Validate ``raw`` and return it merged over :data:`DEFAULTS`."""
+    raw = dict(raw or {})
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    config = _merge(DEFAULTS, raw)
+    if "targets" in raw:
+        config["targets"] = copy.deepcopy(raw["targets"])
+    for i, name in enumerate(config["divergences"]):
+        try:
+            get_divergence(name)
+        except UnknownDivergence as err:
+            raise ConfigError(f"config key 'divergences[{i}]': {err}") from err
+    for name in config["targets"]:
+        target = target_of(config, name)
+        tcfg = train_config(config, name)
+        if tcfg.estimator not in ESTIMATORS:
+            raise ConfigError(
+                f"config key 'training.estimator' (target {name}): unknown estimator "
+                f"{tcfg.estimator!r}; known: {', '.join(ESTIMATORS)}"
+            )
+        latent = tcfg.generator.latent_dim
+        if latent is not None and latent > target.dim:
+            raise ConfigError(
+                f"config key 'targets.{name}.generator.latent_dim': {latent} exceeds the "
+                f"target's dimension {target.dim}"
+            )
+    return config
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping")
+    return prepare(raw)
+
+
+def target_of(config: dict[str, Any], name: str) -> Target:
+    """Build target ``name`` of a prepared config, naming the key on failure."""
+    if name not in config["targets"]:
+        raise ConfigError(f"unknown target {name!r}; configured: {', '.join(config['targets'])}")
+    spec = config["targets"][name]
+    try:
+        return build_target(name, {k: spec[k] for k in ("kind", "params") if k in spec})
+    except TargetError as err:
+        raise ConfigError(f"config key 'targets.{name}': {err}") from err
+
+
+def train_config(config: dict[str, Any], target: str) -> TrainConfig:
+    """Global ``training``/``generator`` sections with the target's own overrides on top."""
+    spec = config["targets"].get(target, {})
+    training = _merge(config["training"], spec.get("training", {}))
+    generator = _merge(config["generator"], spec.get("generator", {}))
+    return TrainConfig(**training, generator=GeneratorConfig(**generator))

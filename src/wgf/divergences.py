@@ -1,0 +1,110 @@
+"""f-divergences as the scalar weight of the universal drift ``V = w(r) β`` (SCIENCE.md §1).
+
+Each entry gives ``log w`` and the elasticity ``ε = d log w / d log r`` as functions of
+``log r`` (never of ``r``, which overflows), plus ``f`` itself for the theory checks.
+``homogeneous`` marks weights with ``w(r/Z) ∝ w(r)``, for which self-normalising over the batch
+removes the unknown normaliser exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["DIVERGENCES", "Divergence", "UnknownDivergence", "get_divergence"]
+
+Fn = Callable[[torch.Tensor], torch.Tensor]
+
+
+class UnknownDivergence(ValueError):
+    """A divergence name that is not in the registry."""
+
+
+@dataclass(frozen=True)
+class Divergence:
+    name: str
+    label: str
+    log_w: Fn
+    elasticity: Fn
+    f: Fn
+    homogeneous: bool = True
+
+    def weight(self, log_r: torch.Tensor) -> torch.Tensor:
+        return self.log_w(log_r).exp()
+
+
+def _const(value: float) -> Fn:
+    return lambda log_r: log_r * 0.0 + value
+
+
+def _js_f(r: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (r * r.log() - (1 + r) * ((1 + r) / 2).log())
+
+
+def alpha(a: float) -> Divergence:
+    """Amari α-divergence, ``f = (r^α − α r − (1 − α)) / (α(α − 1))``, ``w = r^α``; α ∉ {0, 1}."""
+    if a in (0.0, 1.0):
+        raise UnknownDivergence("alpha must differ from 0 and 1 (use reverse_kl / forward_kl)")
+    return Divergence(
+        name=f"alpha_{a:g}",
+        label=f"α = {a:g}",
+        log_w=lambda lr: a * lr,
+        elasticity=_const(a),
+        f=lambda r: (r.pow(a) - a * r - (1 - a)) / (a * (a - 1)),
+    )
+
+
+DIVERGENCES: dict[str, Divergence] = {
+    d.name: d
+    for d in [
+        Divergence("reverse_kl", "reverse KL", _const(0.0), _const(0.0), lambda r: -r.log()),
+        Divergence("forward_kl", "forward KL", lambda lr: lr, _const(1.0), lambda r: r * r.log()),
+        Divergence(
+            "hellinger",
+            "squared Hellinger",
+            lambda lr: math.log(0.5) + 0.5 * lr,
+            _const(0.5),
+            lambda r: (r.sqrt() - 1) ** 2,
+        ),
+        Divergence(
+            "js",
+            "Jensen–Shannon",
+            lambda lr: math.log(0.5) + F.logsigmoid(lr),
+            lambda lr: torch.sigmoid(-lr),
+            _js_f,
+            homogeneous=False,
+        ),
+        Divergence(
+            "pearson",
+            "Pearson χ²",
+            lambda lr: math.log(2.0) + 2 * lr,
+            _const(2.0),
+            lambda r: (r - 1) ** 2,
+        ),
+        Divergence(
+            "neyman",
+            "Neyman χ²",
+            lambda lr: math.log(2.0) - lr,
+            _const(-1.0),
+            lambda r: (1 - r) ** 2 / r,
+        ),
+    ]
+}
+
+_ALPHA = re.compile(r"^alpha_(-?\d+(?:\.\d+)?)$")
+
+
+def get_divergence(name: str) -> Divergence:
+    """Look up a divergence; ``alpha_<value>`` (e.g. ``alpha_0.5``) builds an α-divergence."""
+    if name in DIVERGENCES:
+        return DIVERGENCES[name]
+    match = _ALPHA.match(name)
+    if match:
+        return alpha(float(match.group(1)))
+    known = ", ".join([*DIVERGENCES, "alpha_<value>"])
+    raise UnknownDivergence(f"unknown divergence {name!r}; known: {known}")

@@ -1,0 +1,70 @@
+"""Quality of a sampler's output against exact target samples, and the monitor used in training."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from . import metrics
+from .targets import GaussianMixture, Target
+
+__all__ = ["evaluate", "make_monitor"]
+
+
+def _mode_info(target: Target, x: torch.Tensor) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if isinstance(target, GaussianMixture):
+        return target.assign(x.double()).numpy(), target.weights.numpy()
+    return None, None
+
+
+def evaluate(
+    target: Target,
+    samples: torch.Tensor,
+    reference: torch.Tensor | None,
+    n_ot: int = 2000,
+    sinkhorn_reg: float = 0.05,
+    coverage_threshold: float = 0.1,
+    seed: int = 0,
+) -> dict[str, float]:
+    """All metrics of ``samples``; without exact ``reference`` samples, only the mean energy."""
+    samples = samples.detach().cpu().float()
+    out: dict[str, float] = {"mean_energy": float(target.energy(samples.double()).mean())}
+    if reference is None:
+        return out
+    assign, weights = _mode_info(target, samples)
+    out.update(
+        metrics.evaluate_samples(
+            samples.numpy(),
+            reference.cpu().numpy(),
+            assign,
+            weights,
+            n_ot=n_ot,
+            seed=seed,
+            sinkhorn_reg=sinkhorn_reg,
+        )
+    )
+    if weights is not None:
+        w_hat = metrics.mode_weights(assign, len(weights))
+        out["mode_coverage"] = metrics.mode_coverage(w_hat, weights, coverage_threshold)
+    return out
+
+
+def make_monitor(
+    target: Target, reference: torch.Tensor | None
+) -> Callable[[torch.Tensor], dict[str, float]] | None:
+    """Cheap periodic metrics for the training history: MMD and the mode-weight error."""
+    if reference is None:
+        return None
+    ref = reference[:2000].cpu().numpy()
+
+    def monitor(x: torch.Tensor) -> dict[str, float]:
+        row = {"mmd_median": metrics.mmd_median(x.numpy(), ref)}
+        assign, weights = _mode_info(target, x)
+        if weights is not None:
+            w_hat = metrics.mode_weights(assign, len(weights))
+            row.update(metrics.mode_weight_errors(w_hat, weights))
+        return row
+
+    return monitor

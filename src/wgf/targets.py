@@ -1,0 +1,301 @@
+"""Unnormalised targets ``p(x) = exp(-E(x)) / Z``: energy, score, and for benchmarks exact samples.
+
+A target is anything with ``dim``, ``energy`` and ``score``. Gaussian mixtures additionally give
+exact samples, ``log_z`` and the component responsibilities used to count modes; those are used
+for evaluation only, never by a sampler. Every builder is one entry of ``TARGETS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "TARGETS",
+    "EnergyTarget",
+    "GaussianMixture",
+    "Target",
+    "TargetError",
+    "build_target",
+    "gmm40_means",
+    "target_from_spec",
+]
+
+
+class TargetError(ValueError):
+    """A target specification that cannot describe a valid density."""
+
+
+class Target:
+    """Base class: an energy on R^d, its score, and (optionally) exact sampling and ``log Z``."""
+
+    name: str = "target"
+    dim: int
+    log_z: float | None = None
+    exact: bool = False
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def log_prob_unnorm(self, x: torch.Tensor) -> torch.Tensor:
+        return -self.energy(x)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """``∇ log p = -∇E`` by autograd; subclasses override with an analytic form."""
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(-self.energy(x).sum(), x)
+        return grad
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError(f"target {self.name!r} has no exact sampler")
+
+    def to_spec(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class GaussianMixture(Target):
+    """``p(x) = Σ_k w_k N(x; m_k, C_k)`` with energy ``-log Σ_k w_k |C_k|^{-1/2} e^{-maha/2}``.
+
+    The energy omits the ``(2π)^{-d/2}`` factor, so ``log Z = (d/2) log 2π`` is non-trivial and
+    the samplers are exercised on a genuinely unnormalised density.
+    """
+
+    exact = True
+
+    def __init__(
+        self,
+        means: Sequence[Sequence[float]] | torch.Tensor,
+        covs: Sequence | torch.Tensor,
+        weights: Sequence[float] | torch.Tensor,
+        name: str = "mixture",
+    ) -> None:
+        self.name = name
+        self.means = torch.as_tensor(means, dtype=torch.float64)
+        if self.means.ndim != 2 or self.means.shape[0] == 0 or self.means.shape[1] == 0:
+            raise TargetError("means must be a non-empty K×d list")
+        k, d = self.means.shape
+        self.covs = _as_covariances(covs, k, d, name)
+        self.weights = torch.as_tensor(weights, dtype=torch.float64)
+        if self.weights.shape != (k,):
+            raise TargetError(f"weights must have one entry per mean ({k})")
+        if not torch.isfinite(self.weights).all() or (self.weights < 0).any():
+            raise TargetError("weights must be finite and non-negative")
+        if abs(float(self.weights.sum()) - 1.0) > 1e-6:
+            raise TargetError(f"weights must sum to one (they sum to {float(self.weights.sum())})")
+        try:
+            self.chol = torch.linalg.cholesky(self.covs)
+        except RuntimeError as err:
+            raise TargetError("covariances must be positive definite") from err
+        self.dim = d
+        self.n_modes = k
+        self.log_z = 0.5 * d * math.log(2 * math.pi)
+        self._log_norm = self.weights.log() - self.chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+        self._prec = torch.cholesky_inverse(self.chol)
+
+    def _component_log_terms(self, x: torch.Tensor) -> torch.Tensor:
+        """``log w_k - ½ log|C_k| - ½ maha_k(x)`` for every sample and component, shape (N, K)."""
+        dtype = x.dtype
+        diff = x[:, None, :] - self.means.to(x.device, dtype)[None]
+        sol = torch.linalg.solve_triangular(
+            self.chol.to(x.device, dtype), diff.permute(1, 2, 0), upper=False
+        )
+        maha = sol.pow(2).sum(1).T
+        return self._log_norm.to(x.device, dtype)[None] - 0.5 * maha
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        return -torch.logsumexp(self._component_log_terms(x), dim=-1)
+
+    def responsibilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Posterior component probabilities, shape (N, K)."""
+        return torch.softmax(self._component_log_terms(x), dim=-1)
+
+    def assign(self, x: torch.Tensor) -> torch.Tensor:
+        """Mode of each sample: the component with the highest responsibility."""
+        return self._component_log_terms(x).argmax(dim=-1)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        gamma = self.responsibilities(x)
+        diff = x[:, None, :] - self.means.to(x.device, x.dtype)[None]
+        prec = self._prec.to(x.device, x.dtype)
+        comp = -torch.einsum("kij,nkj->nki", prec, diff)
+        return (gamma[..., None] * comp).sum(1)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        idx = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        eps = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
+        x = self.means[idx] + torch.einsum("nij,nj->ni", self.chol[idx], eps)
+        return x.float()
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "kind": "mixture",
+            "means": self.means.tolist(),
+            "covs": self.covs.tolist(),
+            "weights": self.weights.tolist(),
+        }
+
+
+def _as_covariances(covs: Any, k: int, d: int, name: str) -> torch.Tensor:
+    """Accept a full (K, d, d) stack, per-component diagonals (K, d) or isotropic stds' squares."""
+    c = torch.as_tensor(covs, dtype=torch.float64)
+    if c.shape == (k, d, d):
+        if not torch.allclose(c, c.transpose(-1, -2)):
+            raise TargetError("covariances must be symmetric")
+        return c
+    if c.shape == (k, d):
+        if (c <= 0).any():
+            raise TargetError("diagonal covariances must be positive")
+        return torch.diag_embed(c)
+    raise TargetError(f"covs must have shape ({k}, {d}, {d}) or ({k}, {d}), got {tuple(c.shape)}")
+
+
+class EnergyTarget(Target):
+    """A user energy ``module:function`` mapping (N, d) to N energies; no exact samples."""
+
+    def __init__(self, function: str, dim: int, name: str = "energy") -> None:
+        self.name = name
+        self.function = function
+        self.dim = int(dim)
+        if self.dim < 1:
+            raise TargetError("dim must be a positive integer")
+        self._fn = _import_function(function, name)
+        probe = torch.randn(4, self.dim, generator=torch.Generator().manual_seed(0))
+        try:
+            out = self._fn(probe)
+        except Exception as err:
+            raise TargetError(f"energy {function!r} failed on a probe: {err}") from err
+        if not isinstance(out, torch.Tensor) or out.shape != (4,):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise TargetError(
+                f"energy {function!r} must map (N, {self.dim}) to (N,), got {shape} for N = 4"
+            )
+        if not torch.isfinite(out).all():
+            raise TargetError(f"energy {function!r} is not finite on N(0, I) probes")
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        return self._fn(x)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"kind": "energy", "function": self.function, "dim": self.dim}
+
+
+def _import_function(path: str, name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    module_name, sep, attr = str(path).partition(":")
+    if not sep or not module_name or not attr:
+        raise TargetError(f"function must read 'module:function', got {path!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise TargetError(f"cannot import module {module_name!r}: {err}") from err
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise TargetError(f"{module_name!r} has no callable {attr!r}")
+    return fn
+
+
+def gmm8(
+    radius: float = 2.0 * math.sqrt(2.0), std: float = 0.5 / math.sqrt(2.0)
+) -> GaussianMixture:
+    """The classic 8-Gaussians ring: equal weights at angles kπ/4."""
+    angles = torch.arange(8, dtype=torch.float64) * math.pi / 4
+    means = radius * torch.stack([angles.cos(), angles.sin()], dim=-1)
+    return GaussianMixture(means, torch.full((8, 2), std**2), torch.full((8,), 1 / 8), "gmm8")
+
+
+def gmm40_means(n_modes: int = 40, loc_scaling: float = 40.0, seed: int = 0) -> torch.Tensor:
+    """The FAB / (i)DEM means: ``torch.manual_seed(0); (torch.rand(40, 2) - 0.5) * 2 * 40``."""
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.rand((n_modes, 2), generator=gen) - 0.5) * 2 * loc_scaling
+
+
+def gmm40(n_modes: int = 40, loc_scaling: float = 40.0, seed: int = 0) -> GaussianMixture:
+    """FAB's 40-mode mixture: uniform means in [-40, 40]², std softplus(1), equal weights."""
+    std = F.softplus(torch.tensor(1.0, dtype=torch.float64))
+    means = gmm40_means(n_modes, loc_scaling, seed).double()
+    covs = torch.full((n_modes, 2), float(std) ** 2, dtype=torch.float64)
+    return GaussianMixture(means, covs, torch.full((n_modes,), 1 / n_modes), "gmm40")
+
+
+def gmm2hard16(
+    dim: int = 16, a: float = 1.0, variance: float = 0.05, light_weight: float = 1 / 3
+) -> GaussianMixture:
+    """SLIPS ``two_modes_dim_16``: means ``-(2a/3)·1`` and ``(4a/3)·1``, covariance 0.05 I."""
+    ones = torch.ones(dim, dtype=torch.float64)
+    means = torch.stack([-(2 * a / 3) * ones, (4 * a / 3) * ones])
+    covs = torch.full((2, dim), variance, dtype=torch.float64)
+    return GaussianMixture(means, covs, [1 - light_weight, light_weight], "gmm2hard16")
+
+
+def mixture(
+    means: Sequence[Sequence[float]],
+    weights: Sequence[float] | None = None,
+    stds: Sequence[float] | float | None = None,
+    covs: Sequence | None = None,
+) -> GaussianMixture:
+    """A Gaussian mixture from config: isotropic ``stds`` (scalar or one per mode) or ``covs``."""
+    k = len(means)
+    d = len(means[0]) if k else 0
+    if (stds is None) == (covs is None):
+        raise TargetError("a mixture target needs exactly one of 'stds' or 'covs'")
+    if covs is None:
+        s = torch.as_tensor(stds, dtype=torch.float64).reshape(-1)
+        if s.numel() == 1:
+            s = s.expand(k)
+        if s.shape != (k,) or (s <= 0).any():
+            raise TargetError(f"mixture stds must be positive, one per mode ({k}) or one in all")
+        covs = (s[:, None] ** 2).expand(k, d)
+    if weights is None:
+        weights = [1.0 / k] * k
+    return GaussianMixture(means, covs, weights)
+
+
+def energy(function: str, dim: int) -> EnergyTarget:
+    return EnergyTarget(function, dim)
+
+
+TARGETS: dict[str, Callable[..., Target]] = {
+    "gmm8": gmm8,
+    "gmm40": gmm40,
+    "gmm2hard16": gmm2hard16,
+    "mixture": mixture,
+    "energy": energy,
+}
+
+
+def build_target(name: str, spec: dict[str, Any] | None = None) -> Target:
+    """Build the target called ``name`` from its config entry ``{kind: ..., params: {...}}``.
+
+    ``kind`` defaults to ``name`` so that ``gmm8: {}`` is the built-in gmm8.
+    """
+    spec = dict(spec or {})
+    kind = spec.get("kind", name)
+    if kind not in TARGETS:
+        raise TargetError(f"unknown kind {kind!r}; known kinds: {', '.join(sorted(TARGETS))}")
+    params = dict(spec.get("params") or {})
+    try:
+        target = TARGETS[kind](**params)
+    except TargetError as err:
+        raise TargetError(f"{kind} target: {err}") from err
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TargetError(f"{kind} target: bad params: {err}") from err
+    target.name = name
+    return target
+
+
+def target_from_spec(name: str, spec: dict[str, Any]) -> Target:
+    """Rebuild a target from the resolved ``to_spec()`` dict stored next to its samples."""
+    spec = dict(spec)
+    kind = spec.pop("kind")
+    if kind == "mixture":
+        target: Target = GaussianMixture(spec["means"], spec["covs"], spec["weights"], name)
+    elif kind == "energy":
+        target = EnergyTarget(spec["function"], spec["dim"], name)
+    else:
+        raise TargetError(f"unknown resolved target kind {kind!r}")
+    return target

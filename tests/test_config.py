@@ -1,0 +1,87 @@
+"""Bad configurations fail in validation, naming the key, before any work is done."""
+
+import pytest
+
+from wgf.config import ConfigError, load_config, prepare, train_config
+
+BAD = [
+    ({"divergences": ["kl"]}, "divergences[0]"),
+    ({"divergences": ["forward_kl", "alpha_1"]}, "divergences[1]"),
+    ({"training": {"tau_init": -0.5}}, "training.tau_init"),
+    ({"training": {"tau_init": 0}}, "training.tau_init"),
+    ({"training": {"stepz": 10}}, "stepz"),
+    ({"trainin": {}}, "trainin"),
+    ({"training": {"steps": "many"}}, "training.steps"),
+    ({"training": {"kernel": "cosine"}}, "training.kernel"),
+    ({"training": {"estimator": "magic"}}, "training.estimator"),
+    ({"generator": {"latent_dim": 0}}, "generator.latent_dim"),
+    ({"seeds": []}, "seeds"),
+    (
+        {
+            "targets": {
+                "g": {
+                    "kind": "mixture",
+                    "params": {"means": [[0, 0], [1, 1]], "stds": 1, "weights": [0.5, 0.6]},
+                }
+            }
+        },
+        "targets.g",
+    ),
+    (
+        {
+            "targets": {
+                "g": {"kind": "mixture", "params": {"means": [[0, 0]], "covs": [[[1, 2], [2, 1]]]}}
+            }
+        },
+        "targets.g",
+    ),
+    (
+        {"targets": {"g": {"kind": "energy", "params": {"function": "nope:f", "dim": 2}}}},
+        "targets.g",
+    ),
+    (
+        {
+            "targets": {
+                "g": {
+                    "kind": "energy",
+                    "params": {"function": "tests.energies:always_nan", "dim": 2},
+                }
+            }
+        },
+        "targets.g",
+    ),
+    (
+        {"targets": {"g": {"kind": "gmm8", "training": {"tau_init": -1}}}},
+        "targets.g.training.tau_init",
+    ),
+    (
+        {"targets": {"g": {"kind": "gmm8", "generator": {"latent_dim": 3}}}},
+        "targets.g.generator.latent_dim",
+    ),
+    ({"targets": {"g": {"kind": "gmm8", "colour": "red"}}}, "targets.g"),
+]
+
+
+@pytest.mark.parametrize(("raw", "key"), BAD)
+def test_bad_config_names_the_key(raw, key):
+    with pytest.raises(ConfigError) as info:
+        prepare(raw)
+    assert key in str(info.value)
+
+
+def test_defaults_and_target_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "targets:\n  gmm8: {}\n  g2:\n    kind: gmm2hard16\n"
+        "    generator: {latent_dim: 8}\n    training: {tau_init: 1.0}\n"
+    )
+    config = load_config(path)
+    assert config["seeds"] == [0, 1, 2]
+    cfg = train_config(config, "g2")
+    assert (cfg.tau_init, cfg.generator.latent_dim, cfg.steps) == (1.0, 8, 1500)
+    assert train_config(config, "gmm8").tau_init == 0.5
+
+
+def test_repository_configs_are_valid():
+    for path in ("config.yaml", "tests/smoke/config.yaml"):
+        load_config(path)
