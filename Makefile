@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine:
+#   make reproduce   install, then the full reproduction (snakemake --cores 2)
+#   make test        install, then the test suite (what CI runs)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+
+.PHONY: install reproduce test lint smoke clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade "pip>=24"
+	$(BIN)/python -m pip install -e ".[workflow,dev]"
+	touch $@
+
+reproduce: install
+	$(BIN)/snakemake --cores $(CORES)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile workflow
+
+smoke: install
+	$(BIN)/snakemake --cores $(CORES) --configfile tests/smoke/config.yaml --directory build/smoke
+
+clean:
+	rm -rf results/targets results/runs results/tables results/figures results/logs results/benchmarks

@@ -1,0 +1,25 @@
+# Data-free one-step sampling by Wasserstein gradient flows: the full reproduction.
+#   snakemake --cores 2                                   everything in config.yaml
+#   snakemake --cores 2 results/figures/samples_gmm8.pdf  one figure and what it needs
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/targets.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

@@ -1,0 +1,630 @@
+"""Figures: generated samples against the target, and training curves per divergence.
+
+Every figure uses one colour per divergence (a fixed mapping for the registry names, a fallback
+cycle for anything else), is laid out tightly and is saved to every requested path (PNG at
+150 dpi). Drawing leaves matplotlib's global state alone: it runs inside ``rc_context`` on
+figures that pyplot does not track.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from wgf.divergences import UnknownDivergence, get_divergence  # noqa: E402
+from wgf.targets import GaussianMixture, Target  # noqa: E402
+
+__all__ = ["DIVERGENCE_COLORS", "color_for", "label_for", "plot_samples", "plot_training"]
+
+# Okabe–Ito palette: distinguishable in colour-blind vision and in greyscale print.
+DIVERGENCE_COLORS: dict[str, str] = {
+    "reverse_kl": "#0072B2",
+    "forward_kl": "#D55E00",
+    "js": "#009E73",
+    "hellinger": "#CC79A7",
+    "pearson": "#E69F00",
+    "neyman": "#56B4E9",
+}
+_FALLBACK_COLORS = ("#7B3294", "#8C564B", "#222222", "#A50026", "#808000")
+_REFERENCE_COLOR = "#8C8C8C"
+_PNG_DPI = 150
+_PANEL_IN = 3.2
+_MAX_COLS = 5
+_GRID = 220
+_LOG_P_SPAN = 12.0
+_N_LEVELS = 10
+_N_BINS = 80
+_CONTOUR_CMAP = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.04, 0.42, 256)))
+# Candidate anchors for the metrics box, in axes fractions: (x, y, ha, va).
+_CORNERS = {
+    "upper left": (0.03, 0.97, "left", "top"),
+    "upper right": (0.97, 0.97, "right", "top"),
+    "lower left": (0.03, 0.03, "left", "bottom"),
+    "lower right": (0.97, 0.03, "right", "bottom"),
+    "upper center": (0.5, 0.97, "center", "top"),
+}
+
+_BOX_STYLE = {"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#BBBBBB", "lw": 0.5, "alpha": 0.85}
+_STYLE: dict[str, Any] = {
+    "font.size": 8.5,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.7,
+    "figure.dpi": 100,
+    "savefig.dpi": _PNG_DPI,
+    "pdf.fonttype": 42,
+}
+
+_METRIC_LABELS = {
+    "mmd_median": "MMD (median bandwidth)",
+    "mmd_multi": "MMD (multi-scale)",
+    "w2": r"$W_2$ to exact samples",
+    "sinkhorn": "Sinkhorn divergence",
+    "mode_weight_max_error": "max mode-weight error",
+    "mode_weight_tv": "mode-weight TV",
+    "loss": "loss",
+}
+
+
+def label_for(name: str) -> str:
+    """Pretty label: the divergence's label if ``name`` is one, else ``name`` itself."""
+    try:
+        return get_divergence(name).label
+    except UnknownDivergence:
+        return name
+
+
+def color_for(name: str, fallback_index: int | None = None) -> str:
+    """Fixed colour of a registry divergence; another name takes slot ``fallback_index`` of a
+    fallback cycle, by default a stable hash of the name (so it keeps its colour across figures).
+    """
+    if name in DIVERGENCE_COLORS:
+        return DIVERGENCE_COLORS[name]
+    if fallback_index is None:
+        fallback_index = zlib.crc32(name.encode())
+    return _FALLBACK_COLORS[fallback_index % len(_FALLBACK_COLORS)]
+
+
+def _colors(names: Sequence[str]) -> dict[str, str]:
+    """One colour per name: registry names fixed, others hashed into the fallback cycle, moving
+    on to the next free slot when two of them would share a colour in the same figure."""
+    out = {k: DIVERGENCE_COLORS[k] for k in names if k in DIVERGENCE_COLORS}
+    used: set[str] = set()
+    for name in names:
+        if name in out:
+            continue
+        start = zlib.crc32(name.encode())
+        for i in range(len(_FALLBACK_COLORS)):
+            color = color_for(name, start + i)
+            if color not in used:
+                break
+        else:
+            color = color_for(name, start)
+        out[name] = color
+        used.add(color)
+    return out
+
+
+def _to_numpy(a: Any, name: str, dim: int | None = None) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty (n, d) array, got shape {arr.shape}")
+    if dim is not None and arr.shape[1] != dim:
+        raise ValueError(f"{name} has dimension {arr.shape[1]} but the target has {dim}")
+    arr = arr[np.isfinite(arr).all(axis=1)]
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has no finite rows")
+    return arr
+
+
+def _subsample(x: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    if x.shape[0] <= n:
+        return x
+    idx = np.random.default_rng(seed).choice(x.shape[0], size=n, replace=False)
+    return x[idx]
+
+
+def _save(fig: Figure, paths: Sequence[str | Path]) -> None:
+    for p in paths:
+        path = Path(p)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=_PNG_DPI, bbox_inches="tight", pad_inches=0.04)
+
+
+def _as_float(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def _mixture_box(target: GaussianMixture) -> tuple[float, float, float, float]:
+    """Square (x0, x1, y0, y1) covering every component to ± 4 std, padded by 5 %."""
+    means = target.means.numpy()[:, :2]
+    stds = np.sqrt(np.diagonal(target.covs.numpy(), axis1=1, axis2=2)[:, :2])
+    lo = (means - 4 * stds).min(axis=0)
+    hi = (means + 4 * stds).max(axis=0)
+    return _square(lo, hi)
+
+
+def _square(lo: np.ndarray, hi: np.ndarray, pad: float = 0.05) -> tuple[float, float, float, float]:
+    centre = 0.5 * (lo + hi)
+    half = 0.5 * float(np.max(hi - lo)) * (1 + 2 * pad)
+    half = half if half > 0 else 1.0
+    return centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half
+
+
+def _log_density_grid(
+    target: Target, box: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    gx = np.linspace(box[0], box[1], _GRID)
+    gy = np.linspace(box[2], box[3], _GRID)
+    xx, yy = np.meshgrid(gx, gy)
+    pts = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], axis=1))
+    with torch.no_grad():
+        try:
+            logp = -target.energy(pts)
+        except RuntimeError:  # a user energy that only accepts float32
+            logp = -target.energy(pts.float())
+    z = logp.detach().double().cpu().numpy().reshape(xx.shape)
+    z = np.where(np.isfinite(z), z, -np.inf)
+    return xx, yy, z - np.max(z)
+
+
+def _draw_contours(ax: Axes, xx: np.ndarray, yy: np.ndarray, z: np.ndarray) -> None:
+    levels = np.linspace(-_LOG_P_SPAN, 0.0, _N_LEVELS + 1)
+    zc = np.maximum(z, -10 * _LOG_P_SPAN)  # keep -inf out of the contouring
+    filled = ax.contourf(xx, yy, zc, levels=levels, cmap=_CONTOUR_CMAP, zorder=0)
+    lines = ax.contour(
+        xx, yy, zc, levels=levels[1:], colors="#9A9A9A", linewidths=0.3, linestyles="solid",
+        zorder=1,
+    )
+    filled.set_rasterized(True)
+    lines.set_rasterized(True)
+
+
+def _projection(target: GaussianMixture) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unit axis ``u``, origin ``m0``, and the projected component means and stds."""
+    means = target.means.numpy()
+    covs = target.covs.numpy()
+    m0 = means[0]
+    if means.shape[0] >= 2 and np.linalg.norm(means[1] - m0) > 0:
+        u = (means[1] - m0) / np.linalg.norm(means[1] - m0)
+    else:
+        u = np.zeros(target.dim)
+        u[0] = 1.0
+    mu = (means - m0) @ u
+    sd = np.sqrt(np.einsum("i,kij,j->k", u, covs, u))
+    return u, m0, mu, sd
+
+
+def _mixture_pdf_1d(t: np.ndarray, w: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    z = (t[:, None] - mu[None]) / sd[None]
+    return (w[None] * np.exp(-0.5 * z**2) / (sd[None] * math.sqrt(2 * math.pi))).sum(axis=1)
+
+
+def _metric_lines(m: Mapping[str, Any], target: Target) -> list[str]:
+    vals = {k: _as_float(v) for k, v in m.items()}
+    lines: list[str] = []
+
+    def add(key: str, fmt: str) -> None:
+        v = vals.get(key, math.nan)
+        if math.isfinite(v):
+            lines.append(fmt.format(v))
+
+    add("mmd_median", "MMD {:.2g}")
+    add("w2", "$W_2$ {:.2g}")
+    weights = target.weights.numpy() if isinstance(target, GaussianMixture) else None
+    if weights is not None and weights.size == 2:
+        light = int(np.argmin(weights))
+        add(f"mode_weight_{light}", "light mode {:.2f}" + f" (true {weights[light]:.2f})")
+    add("mode_weight_max_error", "max |Δw| {:.2f}")
+    return lines[:3]
+
+
+def _annotate(ax: Axes, lines: list[str], loc: str = "upper left") -> None:
+    if not lines:
+        return
+    x, y, ha, va = _CORNERS[loc]
+    ax.text(
+        x,
+        y,
+        "\n".join(lines),
+        transform=ax.transAxes,
+        ha=ha,
+        va=va,
+        multialignment="left",
+        fontsize=7,
+        linespacing=1.3,
+        zorder=10,
+        bbox=_BOX_STYLE,
+    )
+
+
+def _region(loc: str, w: float = 0.44, h: float = 0.22) -> tuple[float, float, float, float]:
+    """Axes-fraction rectangle (x0, x1, y0, y1) a metrics box anchored at ``loc`` covers."""
+    x, y, ha, va = _CORNERS[loc]
+    x0 = {"left": x, "right": x - w, "center": x - w / 2}[ha]
+    y0 = y - h if va == "top" else y
+    return x0, x0 + w, y0, y0 + h
+
+
+def _emptiest_corner_2d(fx: np.ndarray, fy: np.ndarray, gx: np.ndarray, gy: np.ndarray,
+                        gmass: np.ndarray) -> str:
+    """Corner whose box would hide the fewest samples plus the least target mass."""
+    best, best_score = "upper left", math.inf
+    for loc in ("upper left", "upper right", "lower left", "lower right"):
+        x0, x1, y0, y1 = _region(loc)
+        pin = np.mean((fx >= x0) & (fx <= x1) & (fy >= y0) & (fy <= y1)) if fx.size else 0.0
+        gin = gmass[(gx >= x0) & (gx <= x1) & (gy >= y0) & (gy <= y1)].sum()
+        score = float(pin + gin)
+        if score < best_score - 1e-3:
+            best, best_score = loc, score
+    return best
+
+
+def plot_samples(
+    target: Target,
+    samples: Mapping[str, np.ndarray | torch.Tensor],
+    paths: Sequence[str | Path],
+    reference: np.ndarray | None = None,
+    metrics: dict[str, dict[str, float]] | None = None,
+    max_points: int = 5000,
+) -> None:
+    """One panel per entry of ``samples`` (in order) against the target; saved to every path.
+
+    2-D targets: scatter over contours of ``log p``. Higher-dimensional Gaussian mixtures:
+    histogram of the projection on the axis joining the first two means against the exact
+    projected density (and ``reference``'s histogram). Other targets: scatter of the first two
+    coordinates. ``metrics[name]`` (if given) is summarised in a small box on the panel.
+    """
+    if not samples:
+        raise ValueError("plot_samples: `samples` is empty; pass at least one {name: array}")
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if not paths:
+        raise ValueError("plot_samples: `paths` is empty; nowhere to save the figure")
+    names = list(samples)
+    data = {k: _to_numpy(v, f"samples[{k!r}]", target.dim) for k, v in samples.items()}
+    ref = None if reference is None else _to_numpy(reference, "reference", target.dim)
+    colors = _colors(names)
+    metrics = metrics or {}
+
+    n = len(names)
+    ncols = min(n, _MAX_COLS)
+    nrows = math.ceil(n / ncols)
+    if target.dim == 2:
+        mode = "contour"
+    elif isinstance(target, GaussianMixture):
+        mode = "projection"
+    else:
+        mode = "scatter"
+
+    with plt.rc_context(_STYLE):
+        height = 0.78 * _PANEL_IN if mode == "projection" else _PANEL_IN
+        legend = mode != "contour"
+        fig_h = height * nrows + 0.4 + (0.3 if legend else 0.0)
+        # A bare Figure (not registered with pyplot): nothing to close, nothing leaks on error.
+        fig = Figure(figsize=(_PANEL_IN * ncols, fig_h), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharex=mode == "projection")
+        fig.get_layout_engine().set(h_pad=0.06, w_pad=0.05, hspace=0.04)
+        flat = list(axes.ravel())
+        for ax in flat[n:]:
+            ax.set_visible(False)
+
+        if mode == "contour":
+            notes = _plot_2d(target, names, data, flat, colors, max_points)
+        elif mode == "projection":
+            assert isinstance(target, GaussianMixture)
+            notes = _plot_projection(target, names, data, ref, flat, colors, ncols)
+        else:
+            notes = _plot_pairs(names, data, ref, flat, colors, max_points)
+
+        for i, (name, ax) in enumerate(zip(names, flat, strict=False)):
+            ax.set_title(label_for(name), color=colors[name], fontweight="bold")
+            loc, extra = notes[name]
+            lines = _metric_lines(metrics[name], target) if name in metrics else []
+            _annotate(ax, lines + extra, loc)
+            if i % ncols:
+                ax.set_ylabel("")
+        fig.suptitle(f"{target.name}: samples (d = {target.dim})", fontsize=11)
+        if legend:
+            handles = _legend_handles(mode, ref is not None)
+            fig.legend(handles=handles, loc="outside lower center", ncol=len(handles),
+                       frameon=False)
+        _save(fig, paths)
+
+
+Notes = dict[str, tuple[str, list[str]]]
+
+
+def _legend_handles(mode: str, with_reference: bool) -> list[Artist]:
+    """Colour-neutral legend entries (each panel draws its samples in its own colour)."""
+    if mode == "projection":
+        handles: list[Artist] = [
+            Patch(facecolor="#C8C8C8", edgecolor="#6E6E6E", lw=0.8, label="samples"),
+        ]
+        if with_reference:
+            handles.append(Line2D([], [], color=_REFERENCE_COLOR, lw=0.9, label="exact samples"))
+        handles.append(Line2D([], [], color="black", lw=1.1, label="target density"))
+        return handles
+    handles = [Line2D([], [], ls="", marker="o", ms=4, color="#6E6E6E", label="samples")]
+    if with_reference:
+        handles.append(
+            Line2D([], [], ls="", marker="o", ms=4, color="#C8C8C8", label="exact samples")
+        )
+    return handles
+
+
+def _plot_2d(
+    target: Target,
+    names: list[str],
+    data: dict[str, np.ndarray],
+    axes: list[Axes],
+    colors: dict[str, str],
+    max_points: int,
+) -> Notes:
+    if isinstance(target, GaussianMixture):
+        box = _mixture_box(target)
+    else:
+        allx = np.concatenate(list(data.values()))
+        lo, hi = np.percentile(allx, 0.5, axis=0), np.percentile(allx, 99.5, axis=0)
+        box = _square(lo, hi, pad=0.15)
+    xx, yy, z = _log_density_grid(target, box)
+    width, height = box[1] - box[0], box[3] - box[2]
+    gmass = np.exp(z)
+    gmass = gmass / gmass.sum()
+    gx, gy = (xx - box[0]) / width, (yy - box[2]) / height
+    notes: Notes = {}
+    for name, ax in zip(names, axes, strict=False):
+        x = data[name]
+        _draw_contours(ax, xx, yy, z)
+        pts = _subsample(x, max_points)
+        ax.scatter(
+            pts[:, 0], pts[:, 1], s=1.5 if pts.shape[0] > 2000 else 3.0, c=colors[name],
+            alpha=0.5, linewidths=0, rasterized=True, zorder=2,
+        )
+        ax.set_xlim(box[0], box[1])
+        ax.set_ylim(box[2], box[3])
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.locator_params(nbins=5)
+        fx, fy = (x[:, 0] - box[0]) / width, (x[:, 1] - box[2]) / height
+        outside = float(np.mean((fx < 0) | (fx > 1) | (fy < 0) | (fy > 1)))
+        extra = [f"{100 * outside:.1f}% outside view"] if outside >= 0.005 else []
+        notes[name] = (_emptiest_corner_2d(fx, fy, gx, gy, gmass), extra)
+    return notes
+
+
+def _plot_projection(
+    target: GaussianMixture,
+    names: list[str],
+    data: dict[str, np.ndarray],
+    ref: np.ndarray | None,
+    axes: list[Axes],
+    colors: dict[str, str],
+    ncols: int,
+) -> Notes:
+    u, m0, mu, sd = _projection(target)
+    w = target.weights.numpy()
+    proj = {k: (x - m0) @ u for k, x in data.items()}
+    lo, hi = float((mu - 5 * sd).min()), float((mu + 5 * sd).max())
+    for t in proj.values():  # widen to show samples that missed the target, within reason
+        lo = min(lo, float(np.percentile(t, 0.5)))
+        hi = max(hi, float(np.percentile(t, 99.5)))
+    pad = 0.03 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    edges = np.linspace(lo, hi, _N_BINS + 1)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    grid = np.linspace(lo, hi, 600)
+    pdf = _mixture_pdf_1d(grid, w, mu, sd)
+    t_ref = None if ref is None else (ref - m0) @ u
+    n = len(names)
+    notes: Notes = {}
+    for i, (name, ax) in enumerate(zip(names, axes, strict=False)):
+        dens = _density(proj[name], edges)
+        ax.stairs(dens, edges, fill=True, color=colors[name], alpha=0.4, lw=0, label="samples")
+        ax.stairs(dens, edges, color=colors[name], lw=0.8)
+        if t_ref is not None:
+            ax.stairs(_density(t_ref, edges), edges, color=_REFERENCE_COLOR, lw=0.8, alpha=0.9,
+                      label="exact samples")
+        ax.plot(grid, pdf, color="black", lw=1.1, label="target density")
+        top = 1.12 * max(float(dens.max()), float(pdf.max()))
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(0, top)
+        ax.set_ylabel("density")
+        if i >= n - ncols:
+            ax.set_xlabel("projection on the axis joining the modes")
+        ax.tick_params(labelbottom=True)
+        # metrics box where the curves are lowest
+        height = np.maximum(np.interp(centres, grid, pdf), dens) / top
+        best, best_score = "upper left", math.inf
+        for loc in ("upper left", "upper center", "upper right"):
+            x0, x1, _, _ = _region(loc)
+            sel = (centres - lo) / (hi - lo)
+            score = float(height[(sel >= x0) & (sel <= x1)].max(initial=0.0))
+            if score < best_score - 0.02:
+                best, best_score = loc, score
+        notes[name] = (best, [])
+    return notes
+
+
+def _density(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Histogram as a density of *all* points: mass outside ``edges`` is not renormalised in."""
+    counts, _ = np.histogram(t, bins=edges)
+    return counts / (max(t.size, 1) * np.diff(edges))
+
+
+def _plot_pairs(
+    names: list[str],
+    data: dict[str, np.ndarray],
+    ref: np.ndarray | None,
+    axes: list[Axes],
+    colors: dict[str, str],
+    max_points: int,
+) -> Notes:
+    pooled = np.concatenate([*data.values(), *([] if ref is None else [ref])])
+    lo, hi = np.percentile(pooled[:, :2], 0.5, axis=0), np.percentile(pooled[:, :2], 99.5, axis=0)
+    box = _square(lo, hi, pad=0.1)
+    width, height = box[1] - box[0], box[3] - box[2]
+    notes: Notes = {}
+    for name, ax in zip(names, axes, strict=False):
+        if ref is not None:
+            r = _subsample(ref, max_points, seed=1)
+            ax.scatter(r[:, 0], r[:, 1], s=2, c="#B0B0B0", alpha=0.4, linewidths=0,
+                       rasterized=True, zorder=1, label="exact samples")
+        pts = _subsample(data[name], max_points)
+        ax.scatter(pts[:, 0], pts[:, 1], s=2.5, c=colors[name], alpha=0.5, linewidths=0,
+                   rasterized=True, zorder=2, label="samples")
+        ax.set_xlim(box[0], box[1])
+        ax.set_ylim(box[2], box[3])
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.locator_params(nbins=5)
+        fx, fy = (pts[:, 0] - box[0]) / width, (pts[:, 1] - box[2]) / height
+        empty = np.zeros(1)
+        notes[name] = (_emptiest_corner_2d(fx, fy, empty, empty, empty), [])
+    return notes
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _plain_log_labels(ax: Axes) -> None:
+    """Log axis labelled 0.01, 0.02, 0.05, ... (minor ticks too when it spans ≤ 2 decades)."""
+    lo, hi = ax.get_ylim()
+    decades = math.log10(hi / lo) if lo > 0 else math.inf
+    keep = (2, 5) if decades <= 2 else ()
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        mant = round(v / 10 ** math.floor(math.log10(v)), 6) if v > 0 else 0
+        return f"{v:g}" if mant == 1 or mant in keep else ""
+
+    ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+    ax.yaxis.set_minor_formatter(FuncFormatter(fmt))
+
+
+def _seed_curve(rows: Sequence[Mapping[str, Any]], metric: str) -> dict[float, float]:
+    out: dict[float, float] = {}
+    for row in rows:
+        step, value = _as_float(row.get("step")), _as_float(row.get(metric))
+        if math.isfinite(step) and math.isfinite(value):
+            out[step] = value
+    return out
+
+
+def _aggregate(
+    runs: Sequence[Sequence[Mapping[str, Any]]], metric: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Steps and mean / min / max over seeds of ``metric`` at each logged step."""
+    per_step: dict[float, list[float]] = {}
+    for rows in runs:
+        for s, v in _seed_curve(rows, metric).items():
+            per_step.setdefault(s, []).append(v)
+    steps = np.array(sorted(per_step))
+    vals = [np.array(per_step[s]) for s in steps]
+    mean = np.array([v.mean() for v in vals])
+    return steps, mean, np.array([v.min() for v in vals]), np.array([v.max() for v in vals])
+
+
+def _normalise_histories(
+    histories: Mapping[str, Sequence[Any]],
+) -> dict[str, list[list[Mapping[str, Any]]]]:
+    out: dict[str, list[list[Mapping[str, Any]]]] = {}
+    for name, h in histories.items():
+        h = list(h)
+        if h and isinstance(h[0], Mapping):
+            out[name] = [h]
+        else:
+            out[name] = [list(rows) for rows in h]
+    return out
+
+
+def plot_training(
+    histories: Mapping[str, Sequence[Any]],
+    path_pdf: str | Path,
+    metric: str = "mmd_median",
+    path_png: str | Path | None = None,
+    title: str = "",
+) -> None:
+    """Training curves of ``metric`` per divergence: mean over seeds with a min–max band.
+
+    ``histories`` maps a name to one history (a list of row dicts with a ``step`` key) or to a
+    list of histories, one per seed; values may be strings, as read from a CSV. A second panel
+    shows ``mode_weight_max_error`` when every history has that column.
+    """
+    runs = _normalise_histories(histories)
+    if not runs or not any(rows for seeds in runs.values() for rows in seeds):
+        raise ValueError("plot_training: `histories` is empty; nothing to plot")
+    names = list(runs)
+    colors = _colors(names)
+    panels = [metric]
+    second = "mode_weight_max_error"
+    if metric != second and all(
+        any(second in row for row in rows) for seeds in runs.values() for rows in seeds
+    ):
+        panels.append(second)
+
+    curves = {p: {k: _aggregate(runs[k], p) for k in names} for p in panels}
+    if not any(c[0].size for c in curves[metric].values()):
+        raise ValueError(f"plot_training: no history has numeric values of {metric!r}")
+
+    with plt.rc_context(_STYLE):
+        fig = Figure(figsize=(4.6 * len(panels), 3.4), layout="constrained")
+        axes = fig.subplots(1, len(panels), squeeze=False)
+        for ax, p in zip(axes[0], panels, strict=True):
+            positive = True
+            for name in names:
+                steps, mean, lo, hi = curves[p][name]
+                if steps.size == 0:
+                    continue
+                positive &= bool((lo > 0).all())
+                n_seeds = len(runs[name])
+                label = label_for(name) + (f" ({n_seeds} seeds)" if n_seeds > 1 else "")
+                ax.plot(steps, mean, color=colors[name], lw=1.5, label=label,
+                        marker="o" if steps.size < 12 else None, ms=3)
+                if n_seeds > 1:
+                    ax.fill_between(steps, lo, hi, color=colors[name], alpha=0.18, lw=0)
+            if positive and p != second:
+                ax.set_yscale("log")
+                _plain_log_labels(ax)
+            ax.set_xlabel("training step")
+            ax.set_ylabel(_METRIC_LABELS.get(p, p))
+            ax.grid(True, which="major", color="#E5E5E5", lw=0.6)
+            ax.set_axisbelow(True)
+        axes[0][0].legend(frameon=False, loc="best")
+        if title:
+            fig.suptitle(title, fontsize=11)
+        _save(fig, [path_pdf, *([] if path_png is None else [path_png])])

@@ -1,0 +1,132 @@
+"""Smoke tests of the figures: files are written, non-trivial and not blank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+import torch
+
+from wgf import plots
+from wgf.targets import EnergyTarget, GaussianMixture, Target, build_target
+
+
+def _quadratic(x: torch.Tensor) -> torch.Tensor:
+    """A user energy: an anisotropic Gaussian, for the ``EnergyTarget`` path."""
+    scale = torch.linspace(1.0, 2.0, x.shape[-1], dtype=x.dtype)
+    return 0.5 * (x * scale).pow(2).sum(-1)
+
+
+def _energy_target(dim: int) -> EnergyTarget:
+    return EnergyTarget(f"{__name__}:_quadratic", dim, name=f"quadratic{dim}")
+
+
+def _samples(target: Target, n: int = 600, seed: int = 0) -> np.ndarray:
+    if target.exact:
+        return target.sample(n, generator=torch.Generator().manual_seed(seed)).numpy()
+    return np.random.default_rng(seed).standard_normal((n, target.dim)) * 0.7
+
+
+def _assert_figure(path: Path, min_bytes: int) -> None:
+    assert path.exists(), path
+    assert path.stat().st_size > min_bytes, (path, path.stat().st_size)
+    if path.suffix == ".png":
+        img = mpimg.imread(path)
+        assert img.ndim == 3 and min(img.shape[:2]) > 200
+        assert float(img[..., :3].std()) > 0.02, "PNG is (nearly) a single colour"
+
+
+def _histories(with_modes: bool) -> dict[str, list[list[dict[str, str]]] | list[dict[str, str]]]:
+    rng = np.random.default_rng(0)
+
+    def run() -> list[dict[str, str]]:
+        rows = []
+        for step in range(0, 1001, 100):
+            row = {"step": str(step), "mmd_median": f"{0.5 * np.exp(-step / 400) + 0.01:.5f}"}
+            if with_modes:
+                row["mode_weight_max_error"] = f"{0.3 * rng.random():.4f}"
+            rows.append(row)
+        rows.append({"step": "1001", "mmd_median": ""})  # a CSV cell left empty
+        return rows
+
+    return {"reverse_kl": [run(), run(), run()], "alpha_0.5": [run()], "my_method": run()}
+
+
+TARGETS = {
+    "gmm8": lambda: build_target("gmm8"),
+    "gmm2hard16": lambda: build_target("gmm2hard16"),
+    "energy2": lambda: _energy_target(2),
+    "energy3": lambda: _energy_target(3),
+}
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_samples_and_training_figures(name: str, tmp_path: Path) -> None:
+    target = TARGETS[name]()
+    samples = {
+        "reverse_kl": _samples(target, seed=1),
+        "forward_kl": torch.as_tensor(_samples(target, seed=2)),
+        "baseline": _samples(target, seed=3) * 1.3,
+    }
+    metrics = {
+        "reverse_kl": {"mmd_median": 0.012, "w2": "0.4", "mode_weight_1": 0.29},
+        "baseline": {"mode_weight_max_error": 0.1},
+    }
+    pdf, png = tmp_path / "s.pdf", tmp_path / "sub" / "s.png"
+    plots.plot_samples(
+        target, samples, [pdf, str(png)], reference=_samples(target, seed=4), metrics=metrics
+    )
+    _assert_figure(pdf, 3_000)
+    _assert_figure(png, 10_000)
+
+    exact = isinstance(target, GaussianMixture)
+    tpdf, tpng = tmp_path / "t.pdf", tmp_path / "t.png"
+    plots.plot_training(_histories(exact), tpdf, path_png=tpng, title=f"{name}: training")
+    _assert_figure(tpdf, 3_000)
+    _assert_figure(tpng, 10_000)
+
+
+def test_metric_box_names_the_light_mode() -> None:
+    target = build_target("gmm2hard16")
+    lines = plots._metric_lines(
+        {"mmd_median": "0.0123", "w2": 0.5, "mode_weight_1": 0.31, "extra": 1.0}, target
+    )
+    assert lines == ["MMD 0.012", "$W_2$ 0.5", "light mode 0.31 (true 0.33)"]
+    assert plots._metric_lines({"mode_weight_max_error": float("nan")}, target) == []
+
+
+def test_empty_samples_raise(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="`samples` is empty"):
+        plots.plot_samples(build_target("gmm8"), {}, [tmp_path / "x.png"])
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_wrong_dimension_raises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="dimension 3 but the target has 2"):
+        plots.plot_samples(build_target("gmm8"), {"js": np.zeros((10, 3))}, [tmp_path / "x.png"])
+
+
+def test_training_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_training({}, tmp_path / "t.pdf")
+    with pytest.raises(ValueError, match="no history has numeric values of 'w2'"):
+        plots.plot_training({"js": [{"step": 0, "mmd_median": 1.0}]}, tmp_path / "t.pdf", "w2")
+
+
+def test_colours_and_labels() -> None:
+    assert plots.label_for("pearson") == "Pearson χ²"
+    assert plots.label_for("my_method") == "my_method"
+    assert plots.color_for("reverse_kl") == plots.DIVERGENCE_COLORS["reverse_kl"]
+    assert plots.color_for("reverse_kl", 3) == plots.color_for("reverse_kl")
+    fallback = plots._colors(["js", "alpha_0.5", "alpha_2", "js_other", "a", "b"])
+    assert len(set(fallback.values())) == 6
+    assert fallback["js"] == plots.DIVERGENCE_COLORS["js"]
+
+
+def test_non_finite_samples_raise(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no finite rows"):
+        plots.plot_samples(
+            build_target("gmm8"), {"js": np.full((5, 2), np.nan)}, [tmp_path / "x.png"]
+        )

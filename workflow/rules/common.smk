@@ -1,0 +1,41 @@
+import wgf.config
+
+# Validates semantics (divergence names, target densities, user energies) and fills defaults;
+# a ConfigError here stops the workflow before any job is scheduled.
+CONFIG = wgf.config.prepare(config)
+TARGETS = list(CONFIG["targets"])
+DIVERGENCES = list(CONFIG["divergences"])
+SEEDS = list(CONFIG["seeds"])
+RUN = "results/runs/{target}/{divergence}/seed{seed}"
+ENV = "../../envs/wgf.yaml"
+
+
+wildcard_constraints:
+    target="|".join(TARGETS),
+    divergence="|".join(DIVERGENCES),
+    seed=r"\d+",
+
+
+def train_params(target):
+    """The resolved training settings of a target, as plain data (a change reruns its jobs)."""
+    return wgf.config.train_config(CONFIG, target).to_dict()
+
+
+def runs(target, name, seeds=None, divergences=None):
+    return expand(
+        f"{RUN}/{name}",
+        target=target,
+        divergence=divergences or DIVERGENCES,
+        seed=seeds or SEEDS,
+    )
+
+
+def final_outputs():
+    return [
+        "results/tables/main.csv",
+        "results/tables/main.md",
+        *expand(
+            "results/figures/samples_{target}.{ext}", target=TARGETS, ext=["pdf", "png"]
+        ),
+        *expand("results/figures/training_{target}.pdf", target=TARGETS),
+    ]

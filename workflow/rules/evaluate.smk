@@ -1,0 +1,40 @@
+rule evaluate:
+    """Draw samples from a trained generator (one forward pass) and score them."""
+    input:
+        checkpoint=f"{RUN}/generator.pt",
+        spec="results/targets/{target}/target.json",
+        reference="results/targets/{target}/samples.npy",
+    output:
+        samples=f"{RUN}/samples.npy",
+        metrics=f"{RUN}/metrics.json",
+    log:
+        f"results/logs/evaluate/{{target}}/{{divergence}}/seed{{seed}}.log",
+    benchmark:
+        f"results/benchmarks/evaluate/{{target}}/{{divergence}}/seed{{seed}}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        evaluation=CONFIG["evaluation"],
+    script:
+        "../scripts/evaluate.py"
+
+
+rule table_main:
+    """Long table of every metric of every run, and its mean ± std summary over seeds."""
+    input:
+        metrics=[m for t in TARGETS for m in runs(t, "metrics.json")],
+        info=[i for t in TARGETS for i in runs(t, "run.json")],
+    output:
+        csv="results/tables/main.csv",
+        md="results/tables/main.md",
+    log:
+        "results/logs/table_main.log",
+    benchmark:
+        "results/benchmarks/table_main.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/table_main.py"

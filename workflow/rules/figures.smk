@@ -1,0 +1,45 @@
+rule figure_samples:
+    """One panel per divergence over the target's density (seed given by figures.seed)."""
+    input:
+        spec="results/targets/{target}/target.json",
+        reference="results/targets/{target}/samples.npy",
+        samples=lambda w: runs(
+            w.target, "samples.npy", seeds=[CONFIG["figures"]["seed"]]
+        ),
+        metrics=lambda w: runs(
+            w.target, "metrics.json", seeds=[CONFIG["figures"]["seed"]]
+        ),
+    output:
+        pdf="results/figures/samples_{target}.pdf",
+        png="results/figures/samples_{target}.png",
+    log:
+        "results/logs/figure_samples/{target}.log",
+    benchmark:
+        "results/benchmarks/figure_samples/{target}.tsv"
+    conda:
+        ENV
+    params:
+        divergences=DIVERGENCES,
+    script:
+        "../scripts/figure_samples.py"
+
+
+rule figure_training:
+    """Monitored metric against step, one line per divergence (mean and range over seeds)."""
+    input:
+        histories=lambda w: runs(w.target, "history.csv"),
+    output:
+        pdf="results/figures/training_{target}.pdf",
+        png="results/figures/training_{target}.png",
+    log:
+        "results/logs/figure_training/{target}.log",
+    benchmark:
+        "results/benchmarks/figure_training/{target}.tsv"
+    conda:
+        ENV
+    params:
+        divergences=DIVERGENCES,
+        seeds=SEEDS,
+        metric=CONFIG["figures"]["monitor_metric"],
+    script:
+        "../scripts/figure_training.py"
