@@ -53,8 +53,11 @@ def f_drift(
 ) -> Drift:
     """The drift at the detached batch ``x`` given the estimator's ``log q̂`` and ``∇log q̂``.
 
-    ``log r`` is clipped to ``±log_r_clip`` around its median (homogeneous weights, where only
-    differences of ``log r`` matter) or around 0 (when ``log Z`` is known or estimated).
+    Homogeneous weights only need differences of ``log r``: it is shifted so that the batch
+    maximum sits at ``+log_r_clip`` and clipped to ``[−log_r_clip, log_r_clip]``, keeping the
+    ordering of the best-covered points intact (a median-centred clip flattens the top half of
+    the batch in high dimension, where ``log r`` spans hundreds of nats). With ``log Z`` known
+    or estimated, ``log r`` is clipped to ``±log_r_clip`` around 0.
     """
     x = x.detach()
     log_p = target.log_prob_unnorm(x).detach()
@@ -63,7 +66,7 @@ def f_drift(
     estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
     if divergence.homogeneous and log_z is None:
         normaliser = "self"
-        centre = raw.median()
+        centre = raw.max() - log_r_clip
     else:
         normaliser = "given" if log_z is not None else "batch"
         centre = torch.as_tensor(estimate, dtype=raw.dtype)

@@ -32,6 +32,7 @@ __all__ = [
 DEFAULT_MMD_SCALES: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 _MMD_CHUNK = 1024
 _MMD_MAX_POINTS = 10_000
+_MIN_LOG_KERNEL = -700.0
 
 
 def _to_numpy(a: Any) -> np.ndarray:
@@ -110,6 +111,8 @@ def _kernel_sum(
     Works on ``chunk × chunk`` tiles with two reused buffers, so memory is
     O(chunk²) whatever the sample sizes; with ``symmetric`` (a is b) only tiles
     on or above the diagonal are evaluated and off-diagonal ones counted twice.
+    Exponents are clamped at -700 so no subnormal floats arise (they are up to
+    ~10x slower on x86); the change is below 1e-304 per pair.
     """
     total = torch.zeros(len(neg_inv_2h2), dtype=torch.float64)
     a_sq, b_sq = (a * a).sum(1), (b * b).sum(1)
@@ -127,7 +130,7 @@ def _kernel_sum(
             sq.addmm_(ai, bj.T, alpha=-2.0).clamp_(min=0.0)
             weight = 2.0 if symmetric and j != i else 1.0
             for h, c in enumerate(neg_inv_2h2.tolist()):
-                torch.mul(sq, c, out=k)
+                torch.mul(sq, c, out=k).clamp_(min=_MIN_LOG_KERNEL)
                 total[h] += weight * k.exp_().sum()
     return total
 
@@ -199,8 +202,21 @@ def w2(x: Any, y: Any, max_points: int = 5000) -> float:
     return float(np.sqrt(max(float(ot.emd2(a, b, cost, numItermax=10**7)), 0.0)))
 
 
+_SINKHORN_TOL = 1e-9
+_SINKHORN_MAX_ITER = 10_000
+
+
+def _entropic_value(
+    plan: np.ndarray, a: np.ndarray, b: np.ndarray, cost: np.ndarray, eps: float
+) -> float:
+    """<P, C> + eps·KL(P | a⊗b), with the generalised KL for a not exactly normalised P."""
+    ratio = np.divide(plan, np.outer(a, b), out=np.ones_like(plan), where=plan > 0)
+    kl = float((plan * np.log(ratio)).sum() - plan.sum() + 1.0)
+    return float((plan * cost).sum()) + eps * kl
+
+
 def _entropic_ot(a: np.ndarray, b: np.ndarray, cost: np.ndarray, eps: float) -> float:
-    """Entropic OT value <P, C> + eps·KL(P | a⊗b) at the Sinkhorn plan P.
+    """Entropic OT value <P, C> + eps·KL(P | a⊗b) at POT's Sinkhorn plan P.
 
     The cost is first shifted by its row and column minima (a separable change
     that leaves the plan unchanged) so the Gibbs kernel has a unit entry in
@@ -209,17 +225,38 @@ def _entropic_ot(a: np.ndarray, b: np.ndarray, cost: np.ndarray, eps: float) -> 
     """
     shifted = cost - cost.min(axis=1, keepdims=True)
     shifted -= shifted.min(axis=0, keepdims=True)
+    kwargs = {"numItermax": _SINKHORN_MAX_ITER, "stopThr": _SINKHORN_TOL}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan = ot.sinkhorn(a, b, shifted, eps, method="sinkhorn", numItermax=10_000, stopThr=1e-9)
+        plan = ot.sinkhorn(a, b, shifted, eps, method="sinkhorn", **kwargs)
         marg_err = np.abs(plan.sum(1) - a).sum() + np.abs(plan.sum(0) - b).sum()
         if not np.all(np.isfinite(plan)) or marg_err > 1e-6:
-            plan = ot.sinkhorn(
-                a, b, shifted, eps, method="sinkhorn_log", numItermax=10_000, stopThr=1e-9
-            )
-    ratio = np.divide(plan, np.outer(a, b), out=np.ones_like(plan), where=plan > 0)
-    kl = float((plan * np.log(ratio)).sum() - plan.sum() + 1.0)
-    return float((plan * cost).sum()) + eps * kl
+            plan = ot.sinkhorn(a, b, shifted, eps, method="sinkhorn_log", **kwargs)
+    return _entropic_value(plan, a, b, cost, eps)
+
+
+def _entropic_ot_self(a: np.ndarray, cost: np.ndarray, eps: float) -> float:
+    """Entropic OT value of a measure with itself (the debiasing terms).
+
+    Uses the symmetric, geometrically averaged Sinkhorn update
+    u <- sqrt(u · a / (K u)) of Feydy et al. (2019), whose plan diag(u) K diag(u)
+    has equal marginals and which converges in a few tens of iterations where
+    the alternating scheme needs hundreds. The zero diagonal of the cost keeps
+    K u >= u > 0; POT's solver is the fallback should anything become non-finite.
+    Subnormal kernel entries are flushed to 0 to keep the mat-vecs fast.
+    """
+    kernel = np.exp(-cost / eps)
+    kernel[kernel < np.finfo(np.float64).tiny] = 0.0
+    u = np.sqrt(a)
+    for _ in range(_SINKHORN_MAX_ITER):
+        ku = kernel @ u
+        if np.linalg.norm(u * ku - a) < _SINKHORN_TOL:
+            break
+        u = np.sqrt(u * a / ku)
+    if not np.all(np.isfinite(u)):
+        return _entropic_ot(a, a, cost, eps)
+    plan = u[:, None] * kernel * u[None, :]
+    return _entropic_value(plan, a, a, cost, eps)
 
 
 def sinkhorn_divergence(x: Any, y: Any, reg: float = 0.05) -> float:
@@ -232,6 +269,8 @@ def sinkhorn_divergence(x: Any, y: Any, reg: float = 0.05) -> float:
     squared distance under rescaling of the data (scale-free reg). It
     approaches W2² as reg → 0; for a pure translation of a point cloud it
     equals |c|² exactly for any eps. Tiny negatives from rounding are clipped.
+    The cross term is solved with POT, the self terms with the faster
+    symmetric Sinkhorn update.
     """
     xa, ya = _as_pair(x, y)
     if not reg > 0:
@@ -245,8 +284,8 @@ def sinkhorn_divergence(x: Any, y: Any, reg: float = 0.05) -> float:
     eps = reg * mean_cost
     sxy = _entropic_ot(a, b, cxy, eps)
     del cxy
-    sxx = _entropic_ot(a, a, ot.dist(xa, xa), eps)
-    syy = _entropic_ot(b, b, ot.dist(ya, ya), eps)
+    sxx = _entropic_ot_self(a, ot.dist(xa, xa), eps)
+    syy = _entropic_ot_self(b, ot.dist(ya, ya), eps)
     return float(max(sxy - 0.5 * (sxx + syy), 0.0))
 
 
