@@ -236,15 +236,3 @@ def test_non_finite_rows_raise():
         m.mmd_median(x, _normal(20, 1))
     with pytest.raises(ValueError, match="non-finite"):
         m.w2(_normal(20, 1), torch.from_numpy(x))
-
-
-def test_symmetric_self_term_matches_pot_solver():
-    # Both solve the same strictly convex problem to marginal error 1e-9, so the
-    # entropic values agree to ~1e-8 (costs and eps are O(1)).
-    x = _normal(300, 6)
-    a = np.full(300, 1 / 300)
-    cost = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
-    for eps in (0.05, 0.2, 1.0):
-        assert m._entropic_ot_self(a, cost, eps) == pytest.approx(
-            m._entropic_ot(a, a, cost, eps), abs=1e-7
-        )

@@ -1,0 +1,115 @@
+"""Real Snakemake runs of the workflow on the smoke config (and dry runs of the default one)."""
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SMOKE = REPO / "tests" / "smoke" / "config.yaml"
+
+
+def snakemake(workdir: Path, *args: str, config: Path | None = SMOKE):
+    """Run the workflow in ``workdir``; ``--configfile`` goes last as it takes several values."""
+    cmd = [str(BIN / "snakemake"), *args, "-s", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(workdir)]
+    if config is not None:
+        cmd += ["--configfile", str(config)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+
+
+def _jobs(dry_run_output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    lines = dry_run_output.split("Job stats:")[1].splitlines()[3:]
+    counts = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_default_config_lists_one_training_job_per_run(tmp_path):
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    done = snakemake(tmp_path, "-n", "--quiet", "rules", config=None)
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    expected = len(config["targets"]) * len(config["divergences"]) * len(config["seeds"])
+    assert _jobs(done.stdout + done.stderr)["train"] == expected == 45
+
+
+def test_one_figure_builds_only_what_it_needs(tmp_path):
+    done = snakemake(tmp_path, "results/figures/samples_gmm8.pdf", "-n", "--quiet", "rules")
+    assert done.returncode == 0, done.stderr
+    jobs = _jobs(done.stdout + done.stderr)
+    smoke = yaml.safe_load(SMOKE.read_text())
+    n_runs = len(smoke["divergences"])  # the figure uses one seed of every divergence
+    assert jobs == {"build_target": 1, "train": n_runs, "evaluate": n_runs, "figure_samples": 1}
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"divergences": ["reverse_kl", "kl"]}, "divergences[1]"),
+        ({"training": {"tau_init": -0.5}}, "tau_init"),
+        (
+            {
+                "targets": {
+                    "bad": {
+                        "kind": "mixture",
+                        "params": {"means": [[0, 0]], "stds": 1.0, "weights": [0.7]},
+                    }
+                }
+            },
+            "targets.bad",
+        ),
+        ({"generator": {"latent_dim": 0}}, "latent_dim"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, override, key):
+    config = yaml.safe_load(SMOKE.read_text())
+    config.update(override)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    done = snakemake(tmp_path, "--cores", "1", config=path)
+    assert done.returncode != 0
+    assert key in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_smoke_workflow_end_to_end(tmp_path):
+    done = snakemake(tmp_path, "--cores", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    smoke = yaml.safe_load(SMOKE.read_text())
+    results = tmp_path / "results"
+    with open(results / "tables" / "main.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["target", "method", "divergence", "seed", "metric", "value"]
+    runs = {(r["target"], r["divergence"], r["seed"]) for r in rows}
+    assert len(runs) == len(smoke["targets"]) * len(smoke["divergences"]) * len(smoke["seeds"])
+    metrics = {r["metric"] for r in rows}
+    assert {
+        "mmd_median",
+        "w2",
+        "sinkhorn",
+        "mode_weight_max_error",
+        "emc",
+        "train_wall_s",
+    } <= metrics
+    summary = (results / "tables" / "main.md").read_text()
+    assert "± " in summary and "## gmm2hard16" in summary
+    for target in smoke["targets"]:
+        for name in (f"samples_{target}.pdf", f"samples_{target}.png", f"training_{target}.pdf"):
+            assert (results / "figures" / name).stat().st_size > 10_000
+    for rule in ("build_target", "train", "evaluate", "figure_samples", "figure_training"):
+        assert any((results / "logs" / rule).rglob("*.log")), rule
+        assert any((results / "benchmarks" / rule).rglob("*.tsv")), rule
+    # Nothing left to do: the outputs are complete and consistent.
+    again = snakemake(tmp_path, "-n", "--cores", "1")
+    assert "Nothing to be done" in again.stdout + again.stderr
