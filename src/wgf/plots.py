@@ -206,7 +206,13 @@ def _draw_contours(ax: Axes, xx: np.ndarray, yy: np.ndarray, z: np.ndarray) -> N
     zc = np.maximum(z, -10 * _LOG_P_SPAN)  # keep -inf out of the contouring
     filled = ax.contourf(xx, yy, zc, levels=levels, cmap=_CONTOUR_CMAP, zorder=0)
     lines = ax.contour(
-        xx, yy, zc, levels=levels[1:], colors="#9A9A9A", linewidths=0.3, linestyles="solid",
+        xx,
+        yy,
+        zc,
+        levels=levels[1:],
+        colors="#9A9A9A",
+        linewidths=0.3,
+        linestyles="solid",
         zorder=1,
     )
     filled.set_rasterized(True)
@@ -279,8 +285,9 @@ def _region(loc: str, w: float = 0.44, h: float = 0.22) -> tuple[float, float, f
     return x0, x0 + w, y0, y0 + h
 
 
-def _emptiest_corner_2d(fx: np.ndarray, fy: np.ndarray, gx: np.ndarray, gy: np.ndarray,
-                        gmass: np.ndarray) -> str:
+def _emptiest_corner_2d(
+    fx: np.ndarray, fy: np.ndarray, gx: np.ndarray, gy: np.ndarray, gmass: np.ndarray
+) -> str:
     """Corner whose box would hide the fewest samples plus the least target mass."""
     best, best_score = "upper left", math.inf
     for loc in ("upper left", "upper right", "lower left", "lower right"):
@@ -360,8 +367,9 @@ def plot_samples(
         fig.suptitle(f"{target.name}: samples (d = {target.dim})", fontsize=11)
         if legend:
             handles = _legend_handles(mode, ref is not None)
-            fig.legend(handles=handles, loc="outside lower center", ncol=len(handles),
-                       frameon=False)
+            fig.legend(
+                handles=handles, loc="outside lower center", ncol=len(handles), frameon=False
+            )
         _save(fig, paths)
 
 
@@ -411,8 +419,14 @@ def _plot_2d(
         _draw_contours(ax, xx, yy, z)
         pts = _subsample(x, max_points)
         ax.scatter(
-            pts[:, 0], pts[:, 1], s=1.5 if pts.shape[0] > 2000 else 3.0, c=colors[name],
-            alpha=0.5, linewidths=0, rasterized=True, zorder=2,
+            pts[:, 0],
+            pts[:, 1],
+            s=1.5 if pts.shape[0] > 2000 else 3.0,
+            c=colors[name],
+            alpha=0.5,
+            linewidths=0,
+            rasterized=True,
+            zorder=2,
         )
         ax.set_xlim(box[0], box[1])
         ax.set_ylim(box[2], box[3])
@@ -457,8 +471,14 @@ def _plot_projection(
         ax.stairs(dens, edges, fill=True, color=colors[name], alpha=0.4, lw=0, label="samples")
         ax.stairs(dens, edges, color=colors[name], lw=0.8)
         if t_ref is not None:
-            ax.stairs(_density(t_ref, edges), edges, color=_REFERENCE_COLOR, lw=0.8, alpha=0.9,
-                      label="exact samples")
+            ax.stairs(
+                _density(t_ref, edges),
+                edges,
+                color=_REFERENCE_COLOR,
+                lw=0.8,
+                alpha=0.9,
+                label="exact samples",
+            )
         ax.plot(grid, pdf, color="black", lw=1.1, label="target density")
         top = 1.12 * max(float(dens.max()), float(pdf.max()))
         ax.set_xlim(lo, hi)
@@ -502,11 +522,29 @@ def _plot_pairs(
     for name, ax in zip(names, axes, strict=False):
         if ref is not None:
             r = _subsample(ref, max_points, seed=1)
-            ax.scatter(r[:, 0], r[:, 1], s=2, c="#B0B0B0", alpha=0.4, linewidths=0,
-                       rasterized=True, zorder=1, label="exact samples")
+            ax.scatter(
+                r[:, 0],
+                r[:, 1],
+                s=2,
+                c="#B0B0B0",
+                alpha=0.4,
+                linewidths=0,
+                rasterized=True,
+                zorder=1,
+                label="exact samples",
+            )
         pts = _subsample(data[name], max_points)
-        ax.scatter(pts[:, 0], pts[:, 1], s=2.5, c=colors[name], alpha=0.5, linewidths=0,
-                   rasterized=True, zorder=2, label="samples")
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=2.5,
+            c=colors[name],
+            alpha=0.5,
+            linewidths=0,
+            rasterized=True,
+            zorder=2,
+            label="samples",
+        )
         ax.set_xlim(box[0], box[1])
         ax.set_ylim(box[2], box[3])
         ax.set_aspect("equal")
@@ -613,8 +651,15 @@ def plot_training(
                 positive &= bool((lo > 0).all())
                 n_seeds = len(runs[name])
                 label = label_for(name) + (f" ({n_seeds} seeds)" if n_seeds > 1 else "")
-                ax.plot(steps, mean, color=colors[name], lw=1.5, label=label,
-                        marker="o" if steps.size < 12 else None, ms=3)
+                ax.plot(
+                    steps,
+                    mean,
+                    color=colors[name],
+                    lw=1.5,
+                    label=label,
+                    marker="o" if steps.size < 12 else None,
+                    ms=3,
+                )
                 if n_seeds > 1:
                     ax.fill_between(steps, lo, hi, color=colors[name], alpha=0.18, lw=0)
             if positive and p != second:
