@@ -28,7 +28,12 @@ rule table_main:
         metrics=[m for t in TARGETS for m in runs(t, "metrics.json")],
         info=[i for t in TARGETS for i in runs(t, "run.json")],
     output:
-        csv="results/tables/main.csv",
+        csv=report(
+            "results/tables/main.csv",
+            caption="../report/table.rst",
+            category="Tables",
+            labels={"table": "main (long)"},
+        ),
         md="results/tables/main.md",
     log:
         "results/logs/table_main.log",

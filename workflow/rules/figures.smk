@@ -11,7 +11,12 @@ rule figure_samples:
         ),
     output:
         pdf="results/figures/samples_{target}.pdf",
-        png="results/figures/samples_{target}.png",
+        png=report(
+            "results/figures/samples_{target}.png",
+            caption="../report/samples.rst",
+            category="Samples",
+            labels={"target": "{target}"},
+        ),
     log:
         "results/logs/figure_samples/{target}.log",
     benchmark:
@@ -30,7 +35,12 @@ rule figure_training:
         histories=lambda w: runs(w.target, "history.csv"),
     output:
         pdf="results/figures/training_{target}.pdf",
-        png="results/figures/training_{target}.png",
+        png=report(
+            "results/figures/training_{target}.png",
+            caption="../report/training.rst",
+            category="Training",
+            labels={"target": "{target}"},
+        ),
     log:
         "results/logs/figure_training/{target}.log",
     benchmark:
