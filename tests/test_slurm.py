@@ -1,0 +1,250 @@
+"""The workflow on a real one-node SLURM, through snakemake-executor-plugin-slurm.
+
+The fixture installs Debian's munge, slurmctld, slurmd and slurm-client (once; nothing is
+installed when `slurmctld` is already there), starts a private cluster on this host only
+(tests/slurm/start_slurm.sh: its own slurm.conf under a tmpdir, daemons on free loopback ports,
+no accounting storage) and stops the daemons it started by their pids. The test runs a small
+version of the smoke workflow with `--workflow-profile profiles/slurm-test` (no GPU requested)
+and checks that every job went through SLURM and that the results equal a local run's.
+It skips where it cannot be root or apt is unavailable, or where the install fails.
+"""
+
+import csv
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SMOKE = REPO / "tests" / "smoke" / "config.yaml"
+START = REPO / "tests" / "slurm" / "start_slurm.sh"
+PROFILE = REPO / "profiles" / "slurm-test"
+# Metrics that measure time: they differ between any two runs.
+TIMING = {"train_wall_s", "time_per_step_s", "samples_per_s"}
+SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _stop(name: str, pid: int) -> None:
+    """SIGTERM, then SIGKILL after 30 s; only the pids the start script recorded."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 5)):
+        if not _alive(pid):
+            return
+        os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    if _alive(pid):
+        print(f"could not stop {name} (pid {pid})")
+
+
+def _pids(state: Path) -> list[tuple[str, int]]:
+    """The (name, pid) of every daemon start_slurm.sh started, in start order."""
+    path = state / "pids"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [(name, int(pid)) for name, pid in (line.split() for line in lines if line.strip())]
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    """A running one-node SLURM; yields the environment for its clients and the workflow."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("SLURM test needs root (to install and run munge/slurmctld/slurmd)")
+    if not shutil.which("slurmctld") and not (shutil.which("apt-get") and shutil.which("dpkg")):
+        pytest.skip("SLURM test needs apt-get and dpkg to install Debian's SLURM packages")
+    if not shutil.which("setpriv"):
+        pytest.skip("SLURM test needs setpriv (util-linux) to run munged as its user")
+    state = tmp_path_factory.mktemp("slurm")
+    env = {
+        **os.environ,
+        "SLURM_CONF": str(state / "slurm.conf"),
+        # The jobs run `python -m snakemake` and the scripts with this interpreter (sbatch
+        # exports the submitting environment).
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    ctld_port = _free_port()
+    slurmd_port = _free_port()
+    while slurmd_port == ctld_port:
+        slurmd_port = _free_port()
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            ["bash", str(START), str(state), str(ctld_port), str(slurmd_port)],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        if done.returncode == 77:
+            pytest.skip(f"cannot run SLURM here: {done.stderr.strip()[-500:]}")
+        if done.returncode != 0:
+            logs = "".join(
+                f"\n--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(state.glob("log/*"))
+            )
+            pytest.fail(f"SLURM did not start:\n{done.stdout}\n{done.stderr}{logs}")
+        print(f"\nSLURM up in {time.monotonic() - start:.1f} s: {_pids(state)}")
+        print(done.stdout.strip())
+        yield env
+    finally:
+        # Cancel whatever is left in this private cluster, then stop the daemons the start
+        # script recorded (a munged that was already running is not among them).
+        pids = _pids(state)
+        if any(name == "slurmctld" for name, _ in pids):
+            try:
+                subprocess.run(["scancel", "--user", "root"], env=env, timeout=60)
+            except (OSError, subprocess.SubprocessError) as err:
+                print(f"scancel: {err}")
+        for name, pid in reversed(pids):
+            _stop(name, pid)
+        # Configless slurmd links its cached slurm.conf here; drop the link into our tmpdir.
+        link = Path("/run/slurm/conf")
+        if link.is_symlink() and str(state) in os.readlink(link):
+            link.unlink()
+
+
+class StatePoller(threading.Thread):
+    """Records every state `squeue` shows for every job of the cluster (sacct is unavailable)."""
+
+    def __init__(self, env):
+        super().__init__(daemon=True)
+        self.env = env
+        self.states: dict[str, list[str]] = {}
+        self.comments: dict[str, str] = {}
+        self.gres: dict[str, str] = {}
+        self.stop = threading.Event()
+
+    def poll(self):
+        out = subprocess.run(
+            ["squeue", "--states=all", "--noheader", "--format=%i|%T|%k|%b"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        for line in out.splitlines():
+            jobid, state, comment, gres = line.strip().split("|", 3)
+            seen = self.states.setdefault(jobid, [])
+            if not seen or seen[-1] != state:
+                seen.append(state)
+            self.comments[jobid] = comment
+            self.gres[jobid] = gres
+
+    def run(self):
+        while not self.stop.is_set():
+            self.poll()
+            self.stop.wait(0.5)
+
+
+def snakemake(workdir: Path, config: Path, *args: str, env=None, timeout=1500):
+    cmd = [str(BIN / "snakemake"), *args, "-s", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(workdir), "--configfile", str(config)]
+    start = time.monotonic()
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=workdir, env=env, timeout=timeout
+    )
+    return done, time.monotonic() - start
+
+
+def _jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a run as {rule: count}."""
+    lines = output.split("Job stats:")[1].splitlines()[3:]
+    counts = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def _metrics(workdir: Path) -> dict[tuple, str]:
+    with open(workdir / "results" / "tables" / "main.csv", newline="") as fh:
+        return {
+            (r["target"], r["method"], r["divergence"], r["seed"], r["metric"]): r["value"]
+            for r in csv.DictReader(fh)
+            if r["metric"] not in TIMING
+        }
+
+
+def test_workflow_through_slurm_matches_local_run(slurm, tmp_path):
+    # The smoke settings on one target, two divergences, one seed: 8 SLURM jobs.
+    config = yaml.safe_load(SMOKE.read_text())
+    config.update(seeds=[0], divergences=["reverse_kl", "forward_kl"], targets={"gmm8": {}})
+    config["training"]["steps"] = 20
+    path = tmp_path / "slurm.yaml"
+    path.write_text(yaml.safe_dump(config))
+
+    local = tmp_path / "local"
+    local.mkdir()
+    done, local_s = snakemake(local, path, "--cores", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    remote = tmp_path / "slurm"
+    remote.mkdir()
+    poller = StatePoller(slurm)
+    poller.start()
+    try:
+        done, slurm_s = snakemake(remote, path, "--workflow-profile", str(PROFILE), env=slurm)
+    finally:
+        poller.stop.set()
+        poller.join()
+    poller.poll()  # the final states (finished jobs stay in squeue for MinJobAge = 300 s)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-5000:]
+
+    submitted = SUBMITTED.findall(log)
+    print(f"\nlocal run: {local_s:.1f} s; SLURM run: {slurm_s:.1f} s wall")
+    print(f"{len(submitted)} jobs submitted through sbatch:")
+    for _, slurm_id, _ in submitted:
+        print(
+            f"  {slurm_id:>4}  {poller.comments.get(slurm_id, '?'):<48} "
+            f"{' -> '.join(poller.states.get(slurm_id, ['never seen']))}"
+        )
+
+    # Every job of the DAG but the target rule `all` (no action) went through sbatch ...
+    expected = {rule: n for rule, n in _jobs(log).items() if rule != "all"}
+    assert len(submitted) == sum(expected.values()) == 8
+    for rule, n in expected.items():
+        assert sum(poller.comments[s].startswith(f"rule_{rule}") for _, s, _ in submitted) == n
+    for _, slurm_id, logfile in submitted:
+        # ... finished COMPLETED, asked for no GPU, and left its log under the SLURM log dir,
+        # where the job's own Snakemake (the slurm-jobstep executor) ran the rule to its end.
+        assert poller.states[slurm_id][-1] == "COMPLETED", (slurm_id, poller.states[slurm_id])
+        assert "gpu" not in poller.gres[slurm_id], poller.gres[slurm_id]
+        logfile = Path(logfile)
+        rule = logfile.relative_to(remote / ".snakemake" / "slurm_logs").parts[0]
+        assert logfile.name == f"{slurm_id}.log" and rule.startswith("rule_"), logfile
+        text = logfile.read_text()
+        assert "--executor slurm-jobstep" in text, logfile
+        assert f"(Rule: {rule.removeprefix('rule_')})" in text, logfile
+
+    # Same results: training and evaluation are deterministic on CPU with the same seeds.
+    ours, theirs = _metrics(remote), _metrics(local)
+    assert ours and ours.keys() == theirs.keys()
+    differ = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+    assert not differ, differ
+    print(f"{len(ours)} metric values identical to the local run's (timing metrics left out)")
+    for name in ("samples_gmm8.pdf", "samples_gmm8.png", "training_gmm8.pdf"):
+        assert (remote / "results" / "figures" / name).stat().st_size > 10_000
