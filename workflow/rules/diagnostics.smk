@@ -1,0 +1,89 @@
+# Theory diagnostics (docs/theory.md): regional response, vector fields, under-coverage curves.
+# Settings live under `diagnostics:` in the config; every key has the default given here.
+DIAGNOSTICS = CONFIG.get("diagnostics", {})
+REGIONAL = {
+    "kappas": [0.25 * i for i in range(13)],
+    "missing_modes": [1, 4],
+    "broad_weight": 0.05,
+    "broad_std": 2.0,
+    "grid_n": 800,
+    "lim": 6.0,
+    "one_step_dt": 0.001,
+    "phi_floor": 0.001,
+    **DIAGNOSTICS.get("regional_response", {}),
+}
+FIELDS = {
+    "n_samples": 2000,
+    "tau": 0.15,
+    "kernel": "laplace",
+    "grid_n": 80,
+    "lim": 4.5,
+    "seed": 0,
+    **DIAGNOSTICS.get("fields", {}),
+}
+
+
+rule regional_response:
+    """Inflow into under-covered regions A_κ of gmm8 per divergence: measured vs w(e^κ)Φ_κ."""
+    output:
+        pdf="results/figures/regional_response.pdf",
+        png="results/figures/regional_response.png",
+        csv="results/tables/regional_response.csv",
+        md="results/tables/regional_response.md",
+    log:
+        "results/logs/regional_response/regional_response.log",
+    benchmark:
+        "results/benchmarks/regional_response/regional_response.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        settings=REGIONAL,
+        divergences=DIVERGENCES,
+    script:
+        "../scripts/regional_response.py"
+
+
+rule fields:
+    """∇log p, ∇log q̂, β, log r and w(r)β of a trained gmm8 generator on a grid."""
+    input:
+        spec="results/targets/gmm8/target.json",
+        checkpoint=runs(
+            "gmm8", "generator.pt", seeds=SEEDS[:1], divergences=DIVERGENCES[:1]
+        )[0],
+    output:
+        npz="results/fields/gmm8.npz",
+        pdf="results/figures/fields_gmm8.pdf",
+        png="results/figures/fields_gmm8.png",
+    log:
+        "results/logs/fields/gmm8.log",
+    benchmark:
+        "results/benchmarks/fields/gmm8.tsv"
+    conda:
+        ENV
+    threads: 1
+    params:
+        settings=FIELDS,
+        divergences=DIVERGENCES,
+    script:
+        "../scripts/fields.py"
+
+
+rule undercoverage:
+    """Soft under-coverage U_s against training step, one line per divergence."""
+    input:
+        histories=lambda w: runs(w.target, "history.csv"),
+    output:
+        pdf="results/figures/undercoverage_{target}.pdf",
+        png="results/figures/undercoverage_{target}.png",
+    log:
+        "results/logs/undercoverage/{target}.log",
+    benchmark:
+        "results/benchmarks/undercoverage/{target}.tsv"
+    conda:
+        ENV
+    params:
+        divergences=DIVERGENCES,
+        seeds=SEEDS,
+    script:
+        "../scripts/figure_undercoverage.py"
