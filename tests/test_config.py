@@ -2,7 +2,14 @@
 
 import pytest
 
-from wgf.config import ConfigError, load_config, prepare, train_config
+from wgf.config import (
+    ConfigError,
+    load_config,
+    prepare,
+    reference_config,
+    train_config,
+    uses_reference,
+)
 
 BAD = [
     ({"divergences": ["kl"]}, "divergences[0]"),
@@ -59,6 +66,28 @@ BAD = [
         "targets.g.generator.latent_dim",
     ),
     ({"targets": {"g": {"kind": "gmm8", "colour": "red"}}}, "targets.g"),
+    ({"divergences": ["lv", "lvv"]}, "divergences[1]"),
+    ({"training": {"normaliser": "flow"}}, "training.normaliser"),
+    ({"training": {"lv": {"reference": "nu"}}}, "training.lv.reference"),
+    ({"training": {"lv": {"gamma": 2}}}, "training.lv.gamma"),
+    ({"training": {"lv": {"lambda": 0.5}}}, "training.lv"),
+    ({"training": {"estimator": "flows"}}, "training.estimator"),
+    (
+        {"training": {"flow_estimator": {"architecture": "realnvp"}}},
+        "training.flow_estimator.architecture",
+    ),
+    ({"training": {"flow_estimator": {"steps": -1}}}, "training.flow_estimator.steps"),
+    ({"reference": {"method": "magic"}}, "reference.method"),
+    ({"reference": {"architecture": "realnvp"}}, "reference.architecture"),
+    ({"reference": {"proposal_scale": 0}}, "reference.proposal_scale"),
+    ({"reference": {"temper_start": 0}}, "reference.temper_start"),
+    ({"reference": {"stepz": 10}}, "stepz"),
+    ({"reference": {"proposal_loc": [0.0]}}, "reference.proposal_loc"),
+    (
+        {"targets": {"g": {"kind": "gmm8", "reference": {"proposal_loc": [0, 0, 0]}}}},
+        "targets.g.reference.proposal_loc",
+    ),
+    ({"targets": {"g": {"kind": "gmm8", "reference": {"bins": 1}}}}, "targets.g.reference.bins"),
 ]
 
 
@@ -80,6 +109,28 @@ def test_defaults_and_target_overrides(tmp_path):
     cfg = train_config(config, "g2")
     assert (cfg.tau_init, cfg.generator.latent_dim, cfg.steps) == (1.0, 8, 1500)
     assert train_config(config, "gmm8").tau_init == 0.5
+
+
+def test_reference_and_lv_settings():
+    config = prepare(
+        {
+            "divergences": ["js", "lv", "lv_surrogate", "forward_kl"],
+            "targets": {
+                "gmm8": {},
+                "far": {"kind": "gmm40", "reference": {"proposal_scale": 25.0, "seed": 3}},
+            },
+            "training": {"normaliser": "reference", "lv": {"reference": "q"}},
+            "reference": {"steps": 100},
+        }
+    )
+    cfg, seed = reference_config(config, "far")
+    assert (cfg.proposal_scale, cfg.steps, seed) == (25.0, 100, 3)
+    assert reference_config(config, "gmm8")[0].proposal_scale == 3.0
+    assert train_config(config, "gmm8").lv.reference == "q"
+    needs = {d: uses_reference(config, "gmm8", d) for d in config["divergences"]}
+    assert needs == {"js": True, "lv": False, "lv_surrogate": False, "forward_kl": False}
+    assert uses_reference(prepare({}), "gmm8", "lv")  # default: mixture of flow and q
+    assert not uses_reference(prepare({}), "gmm8", "js")  # default: batch normaliser
 
 
 def test_repository_configs_are_valid():

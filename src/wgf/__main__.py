@@ -1,4 +1,4 @@
-"""Command line: ``python -m wgf train | sample | evaluate`` without Snakemake."""
+"""Command line: ``python -m wgf train | sample | evaluate | reference`` without Snakemake."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ from pathlib import Path
 
 import torch
 
-from .config import DEFAULTS, ConfigError, load_config, prepare, target_of, train_config
+from .config import (
+    DEFAULTS,
+    ConfigError,
+    load_config,
+    prepare,
+    reference_config,
+    target_of,
+    train_config,
+)
 from .divergences import UnknownDivergence, get_divergence
 from .evaluate import evaluate, make_monitor
+from .flows import fit_reference, load_reference, save_flow
 from .results import load_generator, save_npy, save_run, write_json
 from .train import TrainingDiverged, train
 
@@ -35,14 +44,45 @@ def cmd_train(args: argparse.Namespace) -> None:
         cfg.steps = args.steps
     if args.device is not None:
         cfg.device = args.device
+    if args.q_estimator is not None:
+        cfg.estimator = args.q_estimator
     divergence = get_divergence(args.divergence)
-    reference = None
+    exact = None
     if target.exact:
-        reference = target.sample(2000, torch.Generator().manual_seed(config["evaluation"]["seed"]))
-    result = train(target, divergence, cfg, args.seed, monitor=make_monitor(target, reference))
+        exact = target.sample(2000, torch.Generator().manual_seed(config["evaluation"]["seed"]))
+    flow = None
+    if args.reference is not None:
+        ref = Path(args.reference)
+        flow = load_reference(ref / "flow.pt", ref / "log_z.json")
+    try:
+        result = train(
+            target, divergence, cfg, args.seed, monitor=make_monitor(target, exact), reference=flow
+        )
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
     out = Path(args.out)
     save_run(result, out / "generator.pt", out / "history.csv", out / "run.json")
     print(f"wrote {out}/generator.pt, history.csv, run.json ({result.info['train_wall_s']:.1f} s)")
+
+
+def cmd_reference(args: argparse.Namespace) -> None:
+    config = _config(args.config, args.target)
+    target = target_of(config, args.target)
+    cfg, seed = reference_config(config, args.target)
+    if args.steps is not None:
+        cfg.steps = args.steps
+    fit = fit_reference(target, cfg, seed)
+    samples = fit.flow.sample(cfg.n_samples, torch.Generator().manual_seed(seed + 1))
+    out = Path(args.out)
+    save_flow(out / "flow.pt", fit.flow, {"log_z_hat": fit.info["log_z_hat"]})
+    save_npy(out / "samples.npy", samples.numpy())
+    write_json(out / "log_z.json", {**fit.info, "history": fit.history})
+    error = fit.info["log_z_error"]
+    print(
+        f"wrote {out}/flow.pt, log_z.json, samples.npy: log Ẑ = {fit.info['log_z_hat']:.4f}"
+        + (f" (error {error:+.4f})" if error is not None else "")
+        + f", ESS {fit.info['ess']:.3f}"
+    )
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
@@ -84,7 +124,18 @@ def parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--steps", type=int)
     t.add_argument("--device", help="auto, cpu or cuda")
+    t.add_argument("--q-estimator", help="estimator of q: kde, drifting or flow")
+    t.add_argument(
+        "--reference",
+        help="directory of a reference flow (flow.pt, log_z.json) for LV or normaliser: reference",
+    )
     t.set_defaults(func=cmd_train)
+    r = sub.add_parser("reference", help="fit a target's reference flow (log Ẑ, ESS, samples)")
+    r.add_argument("--target", required=True)
+    r.add_argument("--out", required=True, help="output directory")
+    r.add_argument("--config")
+    r.add_argument("--steps", type=int)
+    r.set_defaults(func=cmd_reference)
     s = sub.add_parser("sample", help="draw samples from a trained generator (one forward pass)")
     s.add_argument("checkpoint")
     s.add_argument("--n", type=int, default=10_000)

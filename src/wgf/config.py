@@ -17,17 +17,20 @@ import yaml
 
 from .divergences import UnknownDivergence, get_divergence
 from .estimators import ESTIMATORS
+from .flows import ReferenceConfig
 from .targets import Target, TargetError, build_target
-from .train import GeneratorConfig, TrainConfig
+from .train import TrainConfig
 
 __all__ = [
     "DEFAULTS",
     "ConfigError",
     "load_config",
     "prepare",
+    "reference_config",
     "schema",
     "target_of",
     "train_config",
+    "uses_reference",
 ]
 
 
@@ -54,6 +57,20 @@ DEFAULTS: dict[str, Any] = {
         "log_r_clip": 10.0,
         "log_every": 50,
         "device": "auto",
+        "normaliser": "batch",
+        "lv": {"reference": "mixture", "mix": 0.5, "gamma": 0.5, "defensive": 0.01},
+        "flow_estimator": {
+            "architecture": "maf",
+            "layers": 4,
+            "hidden": 32,
+            "blocks": 2,
+            "bins": 8,
+            "tail_bound": 4.0,
+            "steps": 5,
+            "warmup_steps": 200,
+            "lr": 1e-3,
+            "batch_size": None,
+        },
     },
     "generator": {
         "latent_dim": None,
@@ -71,6 +88,34 @@ DEFAULTS: dict[str, Any] = {
         "seed": 12345,
     },
     "figures": {"seed": 0, "monitor_metric": "mmd_median"},
+    # The reference flow ν of SCIENCE.md §5 (wgf.flows.ReferenceConfig); per-target overrides
+    # under targets.<name>.reference.
+    "reference": {
+        "architecture": "nsf",
+        "layers": 4,
+        "hidden": 64,
+        "blocks": 2,
+        "bins": 8,
+        "tail_bound": 4.0,
+        "method": "iw_ml",
+        "steps": 2000,
+        "rounds": 20,
+        "pool_size": 20_000,
+        "batch_size": 1024,
+        "lr": 3e-3,
+        "lr_final_ratio": 0.1,
+        "proposal_loc": 0.0,
+        "proposal_scale": 3.0,
+        "defensive": 0.1,
+        "temper_start": 1.0,
+        "temper_fraction": 0.5,
+        "ess_target": 0.3,
+        "reverse_steps": 0,
+        "n_log_z": 100_000,
+        "n_samples": 10_000,
+        "device": "cpu",
+        "seed": 0,
+    },
 }
 
 
@@ -118,6 +163,14 @@ def prepare(raw: dict[str, Any] | None) -> dict[str, Any]:
                 f"config key 'training.estimator' (target {name}): unknown estimator "
                 f"{tcfg.estimator!r}; known: {', '.join(ESTIMATORS)}"
             )
+        proposal = reference_config(config, name)[0].proposal_loc
+        if isinstance(proposal, list) and len(proposal) != target.dim:
+            own = "proposal_loc" in config["targets"][name].get("reference", {})
+            key = f"targets.{name}.reference" if own else "reference"
+            raise ConfigError(
+                f"config key '{key}.proposal_loc': {len(proposal)} entries for target {name} "
+                f"of dimension {target.dim}"
+            )
         latent = tcfg.generator.latent_dim
         if latent is not None and latent > target.dim:
             raise ConfigError(
@@ -153,4 +206,19 @@ def train_config(config: dict[str, Any], target: str) -> TrainConfig:
     spec = config["targets"].get(target, {})
     training = _merge(config["training"], spec.get("training", {}))
     generator = _merge(config["generator"], spec.get("generator", {}))
-    return TrainConfig(**training, generator=GeneratorConfig(**generator))
+    return TrainConfig.from_dict({**training, "generator": generator})
+
+
+def reference_config(config: dict[str, Any], target: str) -> tuple[ReferenceConfig, int]:
+    """The reference-flow settings of ``target`` (global ``reference`` with the target's own
+    ``reference`` on top) and the fit's seed."""
+    spec = config["targets"].get(target, {})
+    settings = _merge(config["reference"], spec.get("reference", {}))
+    seed = int(settings.pop("seed"))
+    return ReferenceConfig.from_dict(settings), seed
+
+
+def uses_reference(config: dict[str, Any], target: str, divergence: str) -> bool:
+    """Whether run (target, divergence) needs the target's reference flow (LV with a flow or
+    mixture reference; a non-homogeneous weight with ``normaliser: reference``)."""
+    return train_config(config, target).uses_reference(get_divergence(divergence))

@@ -1,9 +1,17 @@
-"""f-divergences as the scalar weight of the universal drift ``V = w(r) β`` (SCIENCE.md §1).
+"""f-divergences as the scalar weight of the universal drift ``V = w(r) β`` (SCIENCE.md §1),
+and the Log-Variance drifts of SCIENCE.md §3.
 
-Each entry gives ``log w`` and the elasticity ``ε = d log w / d log r`` as functions of
-``log r`` (never of ``r``, which overflows), plus ``f`` itself for the theory checks.
-``homogeneous`` marks weights with ``w(r/Z) ∝ w(r)``, for which self-normalising over the batch
-removes the unknown normaliser exactly.
+Each f-divergence entry gives ``log w`` and the elasticity ``ε = d log w / d log r`` as
+functions of ``log r`` (never of ``r``, which overflows), plus ``f`` itself for the theory
+checks. ``homogeneous`` marks weights with ``w(r/Z) ∝ w(r)``, for which self-normalising over
+the batch removes the unknown normaliser exactly.
+
+Every entry has a ``kind``: ``"f"`` (registry :data:`DIVERGENCES`, drift ``w(r) β`` by
+:func:`wgf.drift.f_drift`) or ``"lv"`` (registry :data:`LV_DIVERGENCES`, drift by
+:func:`wgf.drift.lv_drift` / :func:`wgf.drift.lv_surrogate`, parameters in ``training.lv``).
+Adding a divergence is adding one entry to the registry of its kind; ``get_divergence`` looks
+in both. :data:`DIVERGENCES` holds only f-divergences, so code that needs ``f``, ``w`` or ``ε``
+can iterate over it.
 """
 
 from __future__ import annotations
@@ -16,7 +24,15 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["DIVERGENCES", "Divergence", "UnknownDivergence", "get_divergence"]
+__all__ = [
+    "DIVERGENCES",
+    "LV_DIVERGENCES",
+    "AnyDivergence",
+    "Divergence",
+    "LogVariance",
+    "UnknownDivergence",
+    "get_divergence",
+]
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -33,6 +49,7 @@ class Divergence:
     elasticity: Fn
     f: Fn
     homogeneous: bool = True
+    kind: str = "f"
 
     def weight(self, log_r: torch.Tensor) -> torch.Tensor:
         return self.log_w(log_r).exp()
@@ -96,15 +113,51 @@ DIVERGENCES: dict[str, Divergence] = {
     ]
 }
 
+
+
+@dataclass(frozen=True)
+class LogVariance:
+    """A Log-Variance drift (SCIENCE.md §3); not an f-divergence, so it has no ``f``/``w``.
+
+    ``surrogate`` selects the reweighted shared direction ``(ν/q̂)^γ β`` instead of the exact
+    drift ``2 (ν/q)[β + (log r + m) ∇log(ν/q)]``. The reference ``ν`` (``q``, ``flow`` or their
+    mixture), its weight ``λ`` and ``γ`` are config keys (``training.lv``); an entry with its own
+    ``reference`` fixes ``ν`` whatever the config says (so one grid can hold LV with every
+    reference side by side). Both are invariant to ``Z`` (``homogeneous``).
+    """
+
+    name: str
+    label: str
+    surrogate: bool = False
+    reference: str | None = None
+    homogeneous: bool = True
+    kind: str = "lv"
+
+
+LV_DIVERGENCES: dict[str, LogVariance] = {
+    d.name: d
+    for d in [
+        LogVariance("lv", "log-variance"),
+        LogVariance("lv_surrogate", "LV surrogate", surrogate=True),
+        LogVariance("lv_q", "log-variance, ν = q", reference="q"),
+        LogVariance("lv_flow", "log-variance, ν = flow", reference="flow"),
+        LogVariance("lv_mixture", "log-variance, ν = λ flow + (1 − λ) q", reference="mixture"),
+    ]
+}
+
+AnyDivergence = Divergence | LogVariance
+
 _ALPHA = re.compile(r"^alpha_(-?\d+(?:\.\d+)?)$")
 
 
-def get_divergence(name: str) -> Divergence:
+def get_divergence(name: str) -> AnyDivergence:
     """Look up a divergence; ``alpha_<value>`` (e.g. ``alpha_0.5``) builds an α-divergence."""
     if name in DIVERGENCES:
         return DIVERGENCES[name]
+    if name in LV_DIVERGENCES:
+        return LV_DIVERGENCES[name]
     match = _ALPHA.match(name)
     if match:
         return alpha(float(match.group(1)))
-    known = ", ".join([*DIVERGENCES, "alpha_<value>"])
+    known = ", ".join([*DIVERGENCES, "alpha_<value>", *LV_DIVERGENCES])
     raise UnknownDivergence(f"unknown divergence {name!r}; known: {known}")

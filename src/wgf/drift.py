@@ -5,6 +5,13 @@ weights are self-normalised over the batch. Otherwise ``log Z`` is estimated by 
 sampling over the batch, ``log Ẑ = logmeanexp_i(−E(x_i) − log q̂(x_i))``, or supplied (e.g. by a
 reference flow). Weights are always divided by their batch mean, a global step-size
 normalisation that leaves the direction field unchanged.
+
+The Log-Variance drifts (SCIENCE.md §3) take a reference density ``ν`` on the batch
+(:func:`lv_reference`: ``q̂`` itself, the reference flow, or ``λ·flow + (1 − λ)·q̂``).
+Expectations under ``ν`` are importance-weighted over the generator's batch with the
+self-normalised weights ``ŵ_i = (ν/q̂)(x_i) / mean_j (ν/q̂)(x_j)``. ``Z`` cancels exactly:
+``log r + m = c − E_ν[c]`` with ``c = log p̃ − log q̂``, so no ``log Ẑ`` enters the velocity (one is
+recorded for the diagnostic ``log r`` only).
 """
 
 from __future__ import annotations
@@ -14,10 +21,41 @@ from dataclasses import dataclass
 
 import torch
 
-from .divergences import Divergence
+from .divergences import Divergence, LogVariance
 from .targets import Target
 
-__all__ = ["Drift", "batch_log_z", "f_drift"]
+__all__ = [
+    "LV_REFERENCES",
+    "Drift",
+    "LVConfig",
+    "batch_log_z",
+    "f_drift",
+    "lv_drift",
+    "lv_reference",
+    "lv_surrogate",
+    "variance_drift",
+]
+
+LV_REFERENCES = ("q", "flow", "mixture")
+
+
+@dataclass
+class LVConfig:
+    """``training.lv``: the reference ``ν`` of the LV drifts, the flow's weight ``λ`` in the
+    mixture ``λ·flow + (1 − λ)·q̂``, and the surrogate's exponent ``γ`` (``γ = 0``: reverse KL).
+
+    ``defensive = ε`` replaces the flow by ``(1 − ε) ν_flow + ε N(loc, scale² I)`` (its fit's
+    broad proposal) wherever the flow enters: a MAF's density and score explode off its support
+    (see :meth:`wgf.flows.Flow.defensive_log_prob_and_score`).
+
+    Defaults (ours, SCIENCE.md §3 fixes none): the mixture with ``λ = ½`` keeps ``ν/q̂ ≥ ½``, so
+    mass of ``q`` where the flow has none still feels the drift; ``γ = ½``; ``ε = 0.01``.
+    """
+
+    reference: str = "mixture"
+    mix: float = 0.5
+    gamma: float = 0.5
+    defensive: float = 0.01
 
 
 @dataclass
@@ -74,3 +112,113 @@ def f_drift(
     log_w = divergence.log_w(log_r)
     weights = torch.exp(log_w - (torch.logsumexp(log_w, 0) - math.log(log_w.numel())))
     return Drift(weights[:, None] * beta, log_r, weights, beta, estimate, normaliser)
+
+
+def _self_normalised(log_v: torch.Tensor, log_r_clip: float) -> torch.Tensor:
+    """``exp(log_v)`` divided by its batch mean, ``log_v`` first shifted so that its maximum sits at
+    ``+log_r_clip`` and clipped to ``±log_r_clip`` (the convention of :func:`f_drift`)."""
+    lv = (log_v - (log_v.max() - log_r_clip)).clamp(-log_r_clip, log_r_clip)
+    return torch.exp(lv - (torch.logsumexp(lv, 0) - math.log(lv.numel())))
+
+
+def lv_reference(
+    choice: str,
+    mix: float,
+    log_q: torch.Tensor,
+    score_q: torch.Tensor,
+    log_flow: torch.Tensor | None = None,
+    score_flow: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log ν, ∇log ν)`` on the batch for ``choice`` in :data:`LV_REFERENCES`.
+
+    ``mixture``: ``ν = λ ν_flow + (1 − λ) q̂``, ``∇log ν = s ∇log ν_flow + (1 − s) ∇log q̂`` with
+    ``s = λ ν_flow / ν``. ``ν`` is held fixed in the first variation (a frozen reference per step).
+    """
+    if choice not in LV_REFERENCES:
+        raise ValueError(f"unknown LV reference {choice!r}; known: {', '.join(LV_REFERENCES)}")
+    if choice == "q":
+        return log_q, score_q
+    if log_flow is None or score_flow is None:
+        raise ValueError(f"the LV reference {choice!r} needs the reference flow's log ν and score")
+    if choice == "flow" or mix >= 1.0:
+        return log_flow, score_flow
+    if mix <= 0.0:
+        return log_q, score_q
+    a = log_flow + math.log(mix)
+    b = log_q + math.log1p(-mix)
+    s = torch.sigmoid(a - b)[:, None]
+    return torch.logaddexp(a, b), s * score_flow + (1 - s) * score_q
+
+
+def lv_drift(
+    x: torch.Tensor,
+    target: Target,
+    log_q: torch.Tensor,
+    score_q: torch.Tensor,
+    log_nu: torch.Tensor,
+    score_nu: torch.Tensor,
+    log_z: float | None = None,
+    mean_log_ratio: float | None = None,
+    log_r_clip: float = 10.0,
+) -> Drift:
+    """The exact LV drift ``V = 2 (ν/q)[β + (log r + m) ∇log(ν/q)]``, ``m = E_ν[log(q/p)]``.
+
+    Returned with the density ratio self-normalised over the batch, ``ŵ_i = (ν/q̂)(x_i) /
+    mean_j (ν/q̂)(x_j)`` (a global step-size factor, estimating ``E_q[ν/q] = 1``): ``V_i = 2 ŵ_i
+    [β_i + (c_i − c̄) ∇log(ν/q̂)_i]`` with ``c = log p̃ − log q̂`` and ``c̄ = E_ν[c]``, so that
+    ``c_i − c̄ = log r_i + m`` for any ``Z``. ``c̄`` is ``mean_log_ratio`` when known exactly
+    (tests), else ``mean_i ŵ_i c_i``. ``log ν/q̂`` is clipped as in :func:`f_drift`, and the centred
+    log-ratio to ``±log_r_clip``.
+    """
+    x = x.detach()
+    log_p = target.log_prob_unnorm(x).detach()
+    beta = target.score(x).detach() - score_q
+    c = log_p - log_q
+    weights = _self_normalised(log_nu - log_q, log_r_clip)
+    c_bar = (weights * c).mean() if mean_log_ratio is None else mean_log_ratio
+    centred = (c - c_bar).clamp(-log_r_clip, log_r_clip)
+    velocity = 2 * weights[:, None] * (beta + centred[:, None] * (score_nu - score_q))
+    estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
+    log_r = (c - estimate).clamp(-log_r_clip, log_r_clip)
+    return Drift(velocity, log_r, weights, beta, estimate, "invariant")
+
+
+def lv_surrogate(
+    x: torch.Tensor,
+    target: Target,
+    log_q: torch.Tensor,
+    score_q: torch.Tensor,
+    log_nu: torch.Tensor,
+    gamma: float,
+    log_z: float | None = None,
+    log_r_clip: float = 10.0,
+) -> Drift:
+    """The LV-inspired surrogate ``V = ŵ_γ β``, ``ŵ_γ = (ν/q̂)^γ`` self-normalised over the batch.
+
+    ``γ = 0`` is the reverse-KL drift exactly; ``ν = q̂`` too, for every ``γ``.
+    """
+    x = x.detach()
+    log_p = target.log_prob_unnorm(x).detach()
+    beta = target.score(x).detach() - score_q
+    weights = _self_normalised(gamma * (log_nu - log_q), log_r_clip)
+    estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
+    log_r = (log_p - log_q - estimate).clamp(-log_r_clip, log_r_clip)
+    return Drift(weights[:, None] * beta, log_r, weights, beta, estimate, "invariant")
+
+
+def variance_drift(
+    divergence: LogVariance,
+    x: torch.Tensor,
+    target: Target,
+    log_q: torch.Tensor,
+    score_q: torch.Tensor,
+    log_nu: torch.Tensor,
+    score_nu: torch.Tensor,
+    cfg: LVConfig,
+    log_z: float | None = None,
+    log_r_clip: float = 10.0,
+) -> Drift:
+    """Dispatch a registry entry of kind ``lv`` to :func:`lv_drift` or :func:`lv_surrogate`."""
+    if divergence.surrogate:
+        return lv_surrogate(x, target, log_q, score_q, log_nu, cfg.gamma, log_z, log_r_clip)
+    return lv_drift(x, target, log_q, score_q, log_nu, score_nu, log_z, None, log_r_clip)

@@ -1,30 +1,71 @@
 """Estimators of the generator's own ``log q`` and ``∇log q`` from its detached batch.
 
-One registry entry per estimator; each maps ``(x, tau)`` to ``(log q̂(x), ∇log q̂(x))``.
+One registry entry per estimator: ``name -> factory(options) -> estimate``, where ``estimate``
+maps ``(x, tau)`` to ``(log q̂(x), ∇log q̂(x))`` (``log q̂`` normalised) and ``options`` is an
+:class:`EstimatorOptions` (kernel, chunk size, flow settings). Estimators may keep state across
+calls (the flow estimator is warm-started), so make a fresh one per training run.
+
+* ``kde``: the kernel density estimate of SCIENCE.md §4.
+* ``drifting``: Laplace mean shift in place of the score (Deng et al.), a baseline.
+* ``flow``: a small normalizing flow fitted online to the batch (SCIENCE.md §5): ``warmup_steps``
+  maximum-likelihood steps on the first batch, then ``steps`` per call, warm-started; ``log q̂``
+  and ``∇log q̂`` by autograd. ``tau`` is ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 
+from .flows import Flow, FlowConfig, fit_flow_ml
 from .kde import kde_stats, mean_shift
 
-__all__ = ["ESTIMATORS", "Estimator", "make_estimator"]
+__all__ = [
+    "ESTIMATORS",
+    "Estimator",
+    "EstimatorOptions",
+    "FlowEstimator",
+    "FlowEstimatorConfig",
+    "make_estimator",
+]
 
 Estimator = Callable[[torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]
 
 
-def _kde(kernel: str, chunk: int) -> Estimator:
+@dataclass
+class FlowEstimatorConfig(FlowConfig):
+    """``training.flow_estimator``: the online flow's architecture and its fitting schedule."""
+
+    architecture: str = "maf"
+    layers: int = 4
+    hidden: int = 32
+    steps: int = 5
+    warmup_steps: int = 200
+    lr: float = 1e-3
+    batch_size: int | None = None
+
+
+@dataclass
+class EstimatorOptions:
+    kernel: str = "laplace"
+    chunk: int = 1024
+    flow: FlowEstimatorConfig = field(default_factory=FlowEstimatorConfig)
+
+
+def _kde(options: EstimatorOptions) -> Estimator:
+    kernel, chunk = options.kernel, options.chunk
+
     def estimate(x: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
         return kde_stats(x, x, tau, kernel=kernel, chunk=chunk)
 
     return estimate
 
 
-def _drifting(kernel: str, chunk: int) -> Estimator:
+def _drifting(options: EstimatorOptions) -> Estimator:
     """Laplace mean shift in place of the score (divided by τ to carry score units)."""
+    chunk = options.chunk
 
     def estimate(x: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
         log_q, _ = kde_stats(x, x, tau, kernel="laplace", chunk=chunk)
@@ -33,10 +74,55 @@ def _drifting(kernel: str, chunk: int) -> Estimator:
     return estimate
 
 
-ESTIMATORS: dict[str, Callable[[str, int], Estimator]] = {"kde": _kde, "drifting": _drifting}
+class FlowEstimator:
+    """A flow fitted online to the generator's batches; stateful (warm-started across calls).
+
+    The flow standardises with the first batch's per-coordinate mean and standard deviation
+    (fixed buffers) and is built on that batch's device.
+    """
+
+    def __init__(self, cfg: FlowEstimatorConfig) -> None:
+        self.cfg = cfg
+        self.flow: Flow | None = None
+        self.opt: torch.optim.Optimizer | None = None
+        self.calls = 0
+        self.last_loss = float("nan")
+
+    def __call__(self, x: torch.Tensor, tau: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+        x = x.detach()
+        steps = self.cfg.steps
+        if self.flow is None:
+            xf = x.float()
+            loc = xf.mean(0).cpu()
+            scale = xf.std(0).clamp_min(1e-3).cpu()
+            self.flow = Flow.from_config(x.shape[1], self.cfg, loc=loc, scale=scale).to(x.device)
+            self.opt = torch.optim.Adam(self.flow.parameters(), lr=self.cfg.lr)
+            steps = self.cfg.warmup_steps
+        assert self.opt is not None
+        self.flow.train()
+        if steps > 0:
+            self.last_loss = fit_flow_ml(self.flow, x.float(), self.opt, steps, self.cfg.batch_size)
+        self.calls += 1
+        return self.flow.log_prob_and_score(x)
 
 
-def make_estimator(name: str, kernel: str = "laplace", chunk: int = 1024) -> Estimator:
+def _flow(options: EstimatorOptions) -> Estimator:
+    return FlowEstimator(options.flow)
+
+
+ESTIMATORS: dict[str, Callable[[EstimatorOptions], Estimator]] = {
+    "kde": _kde,
+    "drifting": _drifting,
+    "flow": _flow,
+}
+
+
+def make_estimator(
+    name: str,
+    kernel: str = "laplace",
+    chunk: int = 1024,
+    flow: FlowEstimatorConfig | None = None,
+) -> Estimator:
     if name not in ESTIMATORS:
         raise ValueError(f"unknown score estimator {name!r}; known: {', '.join(ESTIMATORS)}")
-    return ESTIMATORS[name](kernel, chunk)
+    return ESTIMATORS[name](EstimatorOptions(kernel, chunk, flow or FlowEstimatorConfig()))

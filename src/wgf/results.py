@@ -23,6 +23,7 @@ from .train import TrainResult
 
 __all__ = [
     "TABLE_COLUMNS",
+    "atomic_write",
     "load_generator",
     "load_target",
     "read_csv",
@@ -47,6 +48,9 @@ def _atomic(path: Path, write: Any, mode: str = "w") -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+atomic_write = _atomic
 
 
 def write_json(path: str | Path, data: Any) -> None:

@@ -2,6 +2,11 @@
 
 ``x = g_θ(z)``; ``V`` on ``x.detach()``; ``y = stopgrad(x + η V)``; loss ``mean |x − y|²``, whose
 gradient in θ is ``−(2η/N) Σ_i V_i ∂x_i/∂θ``. Adam, seeded, on CUDA when available.
+
+The drift is chosen by the divergence's ``kind``: ``f`` (``w(r) β``, :func:`f_drift`) or ``lv``
+(:func:`variance_drift`). An optional reference flow (:class:`wgf.flows.Reference`) supplies
+``log Ẑ`` for non-homogeneous weights when ``normaliser: reference``, and ``ν`` for the LV drifts
+when ``lv.reference`` is ``flow`` or ``mixture``.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from .divergences import Divergence
-from .drift import f_drift
-from .estimators import make_estimator
+from .divergences import AnyDivergence
+from .drift import Drift, LVConfig, f_drift, lv_reference, variance_drift
+from .estimators import FlowEstimatorConfig, make_estimator
+from .flows import Reference
 from .generator import Generator
 from .kde import bandwidth_schedule
 from .targets import Target
 
 __all__ = [
+    "NORMALISERS",
     "GeneratorConfig",
     "TrainConfig",
     "TrainResult",
@@ -29,6 +36,9 @@ __all__ = [
     "resolve_device",
     "train",
 ]
+
+
+NORMALISERS = ("batch", "reference")
 
 
 class TrainingDiverged(RuntimeError):
@@ -60,9 +70,36 @@ class TrainConfig:
     log_every: int = 100
     device: str = "auto"
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    normaliser: str = "batch"
+    lv: LVConfig = field(default_factory=LVConfig)
+    flow_estimator: FlowEstimatorConfig = field(default_factory=FlowEstimatorConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; nested sections may be missing (their defaults apply)."""
+        nested = {
+            "generator": GeneratorConfig,
+            "lv": LVConfig,
+            "flow_estimator": FlowEstimatorConfig,
+        }
+        kwargs = {k: v for k, v in data.items() if k not in nested}
+        for key, kind in nested.items():
+            value = data.get(key) or {}
+            kwargs[key] = value if isinstance(value, kind) else kind(**value)
+        return cls(**kwargs)
+
+    def uses_reference(self, divergence: AnyDivergence) -> bool:
+        """Whether training ``divergence`` with these settings needs the reference flow."""
+        if divergence.kind == "lv":
+            return self.lv_choice(divergence) != "q"
+        return self.normaliser == "reference" and not divergence.homogeneous
+
+    def lv_choice(self, divergence: AnyDivergence) -> str:
+        """The LV reference of ``divergence``: the entry's own, else ``lv.reference``."""
+        return getattr(divergence, "reference", None) or self.lv.reference
 
 
 @dataclass
@@ -81,20 +118,58 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _drift(
+    divergence: AnyDivergence,
+    cfg: TrainConfig,
+    x: torch.Tensor,
+    target: Target,
+    log_q: torch.Tensor,
+    score_q: torch.Tensor,
+    reference: Reference | None,
+) -> Drift:
+    if divergence.kind == "f":
+        use_ref = reference is not None and cfg.uses_reference(divergence)
+        log_z = reference.log_z if use_ref else None
+        return f_drift(x, target, divergence, log_q, score_q, log_z, cfg.log_r_clip)
+    if divergence.kind == "lv":
+        choice = cfg.lv_choice(divergence)
+        log_flow = score_flow = None
+        if choice != "q":
+            log_flow, score_flow = reference.log_prob_and_score(x, cfg.lv.defensive)
+        log_nu, score_nu = lv_reference(choice, cfg.lv.mix, log_q, score_q, log_flow, score_flow)
+        log_z = reference.log_z if reference is not None else None
+        return variance_drift(
+            divergence, x, target, log_q, score_q, log_nu, score_nu, cfg.lv, log_z, cfg.log_r_clip
+        )
+    raise ValueError(f"{divergence.name}: unknown divergence kind {divergence.kind!r}")
+
+
 def train(
     target: Target,
-    divergence: Divergence,
+    divergence: AnyDivergence,
     cfg: TrainConfig,
     seed: int,
     monitor: Monitor | None = None,
     monitor_samples: int = 2000,
     progress: bool = True,
+    reference: Reference | None = None,
 ) -> TrainResult:
     """Train one generator; ``monitor(samples)`` adds metrics to the history every ``log_every``.
 
+    ``reference`` is the reference flow; required when :meth:`TrainConfig.uses_reference`.
     Raises :class:`TrainingDiverged` naming the step and divergence if anything turns non-finite.
     """
+    if cfg.normaliser not in NORMALISERS:
+        raise ValueError(f"unknown normaliser {cfg.normaliser!r}; known: {', '.join(NORMALISERS)}")
+    if reference is None and cfg.uses_reference(divergence):
+        raise ValueError(
+            f"{divergence.name}: these settings (normaliser {cfg.normaliser!r}, LV reference "
+            f"{cfg.lv_choice(divergence)!r}) need a reference flow: rule reference_flow, or "
+            "`wgf reference` and `wgf train --reference DIR`"
+        )
     device = resolve_device(cfg.device)
+    if reference is not None:
+        reference = reference.to(device)
     torch.manual_seed(seed)
     gcfg = cfg.generator
     gen = Generator(
@@ -111,7 +186,7 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: cfg.lr_final_ratio ** (k / max(cfg.steps - 1, 1))
     )
-    estimate = make_estimator(cfg.estimator, cfg.kernel, cfg.chunk_size)
+    estimate = make_estimator(cfg.estimator, cfg.kernel, cfg.chunk_size, cfg.flow_estimator)
     history: list[dict[str, float]] = []
     start = time.perf_counter()
     bar = tqdm(
@@ -129,7 +204,7 @@ def train(
                 f"{divergence.name}: generator samples became non-finite at step {step}"
             )
         log_q, score_q = estimate(xd, tau)
-        drift = f_drift(xd, target, divergence, log_q, score_q, log_r_clip=cfg.log_r_clip)
+        drift = _drift(divergence, cfg, xd, target, log_q, score_q, reference)
         y = (xd + cfg.eta * drift.velocity).detach()
         loss = (x - y).square().sum(-1).mean()
         finite = [torch.isfinite(t).all() for t in (loss, drift.velocity, drift.log_r)]
@@ -161,7 +236,13 @@ def train(
         "divergence": divergence.name,
         "seed": seed,
         "device": str(device),
-        "normaliser": drift.normaliser,
+        "normaliser": (
+            "reference"
+            if reference is not None and divergence.kind == "f" and cfg.uses_reference(divergence)
+            else drift.normaliser
+        ),
+        "reference_log_z": reference.log_z if reference is not None else None,
+        "reference_ess": reference.ess if reference is not None else None,
         "train_wall_s": wall,
         "time_per_step_s": wall / max(cfg.steps, 1),
         "target_evaluations": 2 * cfg.steps * cfg.batch_size,

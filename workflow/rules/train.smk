@@ -1,6 +1,18 @@
+def reference_inputs(wildcards):
+    """The target's reference flow (rule reference_flow), only for the runs that use it."""
+    if wgf.config.uses_reference(CONFIG, wildcards.target, wildcards.divergence):
+        ref = f"results/reference/{wildcards.target}"
+        return {
+            "reference_flow": f"{ref}/flow.pt",
+            "reference_log_z": f"{ref}/log_z.json",
+        }
+    return {}
+
+
 rule train:
     """Train one generator per (target, divergence, seed) with the stop-gradient drift loss."""
     input:
+        unpack(reference_inputs),
         spec="results/targets/{target}/target.json",
         samples="results/targets/{target}/samples.npy",
     output:

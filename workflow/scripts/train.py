@@ -5,24 +5,28 @@ import torch
 
 from wgf.divergences import get_divergence
 from wgf.evaluate import make_monitor
+from wgf.flows import load_reference
 from wgf.results import load_target, save_run
 from wgf.runlog import redirect_output
-from wgf.train import GeneratorConfig, TrainConfig, train
+from wgf.train import TrainConfig, train
 
 sm = snakemake  # noqa: F821
 with redirect_output(sm.log[0]):
     torch.set_num_threads(sm.threads)
     target = load_target(sm.input.spec)
-    reference = torch.from_numpy(np.load(sm.input.samples))
-    params = dict(sm.params.train)
-    cfg = TrainConfig(**{**params, "generator": GeneratorConfig(**params["generator"])})
+    exact = torch.from_numpy(np.load(sm.input.samples))
+    cfg = TrainConfig.from_dict(dict(sm.params.train))
+    flow = None  # the reference flow ν, for the runs that use it (rule reference_flow)
+    if "reference_flow" in sm.input.keys():
+        flow = load_reference(sm.input.reference_flow, sm.input.reference_log_z)
     result = train(
         target,
         get_divergence(sm.wildcards.divergence),
         cfg,
         seed=int(sm.wildcards.seed),
-        monitor=make_monitor(target, reference if len(reference) else None),
+        monitor=make_monitor(target, exact if len(exact) else None),
         monitor_samples=sm.params.monitor_samples,
+        reference=flow,
     )
     save_run(result, sm.output.checkpoint, sm.output.history, sm.output.info)
     print(f"done in {result.info['train_wall_s']:.1f} s on {result.info['device']}")
