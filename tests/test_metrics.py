@@ -131,10 +131,10 @@ def test_sinkhorn_pure_shift_equals_squared_norm(xy):
     # The separable-term argument of the W2 test applies to the Gibbs kernel too:
     # the entropic plan of (x, x+c) equals that of (x, x), so OT_eps(x, x+c) =
     # OT_eps(x, x) + |c|² while the self terms are translation invariant. Hence
-    # S = |c|² exactly for any eps; only Sinkhorn's stopping error (stopThr 1e-9
-    # on the marginals, costs O(10)) remains, observed ~1e-7.
+    # S = |c|² exactly for any eps; only Sinkhorn's stopping error (stopThr 1e-6
+    # on the marginals, costs O(10), so O(1e-5)) remains, observed ~1.2e-5.
     x, _ = xy
-    assert m.sinkhorn_divergence(x[:500], x[:500] + SHIFT) == pytest.approx(9.0, abs=1e-5)
+    assert m.sinkhorn_divergence(x[:500], x[:500] + SHIFT) == pytest.approx(9.0, abs=1e-4)
     assert m.sinkhorn_divergence(x[:300], x[:300]) < 1e-6
 
 
