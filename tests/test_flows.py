@@ -28,6 +28,7 @@ def _one_thread():
     yield
     torch.set_num_threads(threads)
 
+
 class _Gaussian(Target):
     """``E(x) = ½ (x − μ)ᵀ C⁻¹ (x − μ) + 3``: ``log Z = log 2π + ½ log|C| − 3`` (d = 2)."""
 

@@ -26,7 +26,6 @@ from wgf.train import GeneratorConfig, TrainConfig, train
 REPO = Path(__file__).resolve().parents[1]
 
 
-
 @pytest.fixture(autouse=True)
 def _one_thread():
     """One intra-op thread: on a shared machine, thread contention costs 100× here."""
@@ -34,6 +33,7 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
 
 def _q() -> GaussianMixture:
     """An analytic q that misses part of gmm8's mass (as in test_drift)."""

@@ -59,6 +59,7 @@ def test_reference_rules_end_to_end(tmp_path):
     rows = read_csv(tmp_path / "results" / "tables" / "reference.csv")
     assert rows[0]["target"] == "gmm8" and float(rows[0]["ess"]) == info["ess"]
     for rule in ("reference_flow", "evaluate_reference", "table_reference"):
-        assert any((tmp_path / "results" / "logs" / rule).rglob("*.log")) or (
-            tmp_path / "results" / "logs" / f"{rule}.log"
-        ).exists(), rule
+        assert (
+            any((tmp_path / "results" / "logs" / rule).rglob("*.log"))
+            or (tmp_path / "results" / "logs" / f"{rule}.log").exists()
+        ), rule

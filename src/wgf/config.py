@@ -88,6 +88,27 @@ DEFAULTS: dict[str, Any] = {
         "seed": 12345,
     },
     "figures": {"seed": 0, "monitor_metric": "mmd_median"},
+    "diagnostics": {
+        "regional_response": {
+            "kappas": [0.25 * i for i in range(13)],
+            "missing_modes": [1, 4],
+            "broad_weight": 0.05,
+            "broad_std": 2.0,
+            "grid_n": 800,
+            "lim": 6.0,
+            "one_step_dt": 0.001,
+            "phi_floor": 0.001,
+        },
+        "fields": {
+            "n_samples": 2000,
+            "tau": 0.15,
+            "kernel": "laplace",
+            "grid_n": 80,
+            "lim": 4.5,
+            "seed": 0,
+        },
+        "undercoverage": {"kappa": 1.0, "s": 0.1, "tau": None, "kernel": "rbf"},
+    },
     # The reference flow ν of SCIENCE.md §5 (wgf.flows.ReferenceConfig); per-target overrides
     # under targets.<name>.reference.
     "reference": {

@@ -114,7 +114,6 @@ DIVERGENCES: dict[str, Divergence] = {
 }
 
 
-
 @dataclass(frozen=True)
 class LogVariance:
     """A Log-Variance drift (SCIENCE.md §3); not an f-divergence, so it has no ``f``/``w``.

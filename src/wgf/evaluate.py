@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 from . import metrics
 from .targets import GaussianMixture, Target
+from .theory import undercoverage_monitor
 
 __all__ = ["evaluate", "make_monitor"]
 
@@ -52,12 +54,18 @@ def evaluate(
 
 
 def make_monitor(
-    target: Target, reference: torch.Tensor | None
+    target: Target,
+    reference: torch.Tensor | None,
+    undercoverage: dict[str, Any] | None = None,
 ) -> Callable[[torch.Tensor], dict[str, float]] | None:
-    """Cheap periodic metrics for the training history: MMD and the mode-weight error."""
+    """Periodic metrics for the training history: MMD, the mode-weight error and, for mixtures
+    given ``undercoverage`` settings (kappa, s, tau, kernel), the soft under-coverage ``U_s``."""
     if reference is None:
         return None
     ref = reference[:2000].cpu().numpy()
+    soft = None
+    if undercoverage is not None and isinstance(target, GaussianMixture):
+        soft = undercoverage_monitor(target, reference, **undercoverage)
 
     def monitor(x: torch.Tensor) -> dict[str, float]:
         row = {"mmd_median": metrics.mmd_median(x.numpy(), ref)}
@@ -65,6 +73,8 @@ def make_monitor(
         if weights is not None:
             w_hat = metrics.mode_weights(assign, len(weights))
             row.update(metrics.mode_weight_errors(w_hat, weights))
+        if soft is not None:
+            row.update(soft(x))
         return row
 
     return monitor

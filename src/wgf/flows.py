@@ -172,9 +172,7 @@ class Flow(nn.Module):
         self.base = StandardNormal([dim])
 
     @classmethod
-    def from_config(
-        cls, dim: int, cfg: FlowConfig, loc: Any = 0.0, scale: Any = 1.0
-    ) -> Flow:
+    def from_config(cls, dim: int, cfg: FlowConfig, loc: Any = 0.0, scale: Any = 1.0) -> Flow:
         c = FlowConfig(**{f.name: getattr(cfg, f.name) for f in fields(FlowConfig)})
         return cls(dim, **asdict(c), loc=loc, scale=scale)
 

@@ -31,11 +31,19 @@ def runs(target, name, seeds=None, divergences=None):
 
 
 def final_outputs():
-    return [
+    mixtures = [t for t in TARGETS if CONFIG["targets"][t].get("kind", t) != "energy"]
+    outputs = [
         "results/tables/main.csv",
         "results/tables/main.md",
+        "results/tables/reference.md",
         *expand(
             "results/figures/samples_{target}.{ext}", target=TARGETS, ext=["pdf", "png"]
         ),
         *expand("results/figures/training_{target}.pdf", target=TARGETS),
+        *expand("results/figures/undercoverage_{target}.pdf", target=mixtures),
+        "results/figures/regional_response.pdf",
+        "results/tables/regional_response.md",
     ]
+    if "gmm8" in TARGETS:
+        outputs.append("results/figures/fields_gmm8.pdf")
+    return outputs

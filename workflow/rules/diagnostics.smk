@@ -1,26 +1,6 @@
 # Theory diagnostics (docs/theory.md): regional response, vector fields, under-coverage curves.
-# Settings live under `diagnostics:` in the config; every key has the default given here.
-DIAGNOSTICS = CONFIG.get("diagnostics", {})
-REGIONAL = {
-    "kappas": [0.25 * i for i in range(13)],
-    "missing_modes": [1, 4],
-    "broad_weight": 0.05,
-    "broad_std": 2.0,
-    "grid_n": 800,
-    "lim": 6.0,
-    "one_step_dt": 0.001,
-    "phi_floor": 0.001,
-    **DIAGNOSTICS.get("regional_response", {}),
-}
-FIELDS = {
-    "n_samples": 2000,
-    "tau": 0.15,
-    "kernel": "laplace",
-    "grid_n": 80,
-    "lim": 4.5,
-    "seed": 0,
-    **DIAGNOSTICS.get("fields", {}),
-}
+# Settings live under `diagnostics:` in the config (defaults in wgf.config.DEFAULTS).
+DIAGNOSTICS = CONFIG["diagnostics"]
 
 
 rule regional_response:
@@ -38,7 +18,7 @@ rule regional_response:
         ENV
     threads: 1
     params:
-        settings=REGIONAL,
+        settings=DIAGNOSTICS["regional_response"],
         divergences=DIVERGENCES,
     script:
         "../scripts/regional_response.py"
@@ -63,7 +43,7 @@ rule fields:
         ENV
     threads: 1
     params:
-        settings=FIELDS,
+        settings=DIAGNOSTICS["fields"],
         divergences=DIVERGENCES,
     script:
         "../scripts/fields.py"

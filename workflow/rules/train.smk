@@ -34,5 +34,6 @@ rule train:
     params:
         train=lambda w: train_params(w.target),
         monitor_samples=CONFIG["evaluation"]["monitor_samples"],
+        undercoverage=CONFIG["diagnostics"]["undercoverage"],
     script:
         "../scripts/train.py"

@@ -24,7 +24,7 @@ with redirect_output(sm.log[0]):
         get_divergence(sm.wildcards.divergence),
         cfg,
         seed=int(sm.wildcards.seed),
-        monitor=make_monitor(target, exact if len(exact) else None),
+        monitor=make_monitor(target, exact if len(exact) else None, sm.params.undercoverage),
         monitor_samples=sm.params.monitor_samples,
         reference=flow,
     )
