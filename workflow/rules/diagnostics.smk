@@ -7,7 +7,11 @@ rule regional_response:
     """Inflow into under-covered regions A_κ of gmm8 per divergence: measured vs w(e^κ)Φ_κ."""
     output:
         pdf="results/figures/regional_response.pdf",
-        png="results/figures/regional_response.png",
+        png=report(
+            "results/figures/regional_response.png",
+            caption="../report/regional_response.rst",
+            category="Theory",
+        ),
         csv="results/tables/regional_response.csv",
         md="results/tables/regional_response.md",
     log:
@@ -34,7 +38,11 @@ rule fields:
     output:
         npz="results/fields/gmm8.npz",
         pdf="results/figures/fields_gmm8.pdf",
-        png="results/figures/fields_gmm8.png",
+        png=report(
+            "results/figures/fields_gmm8.png",
+            caption="../report/fields.rst",
+            category="Theory",
+        ),
     log:
         "results/logs/fields/gmm8.log",
     benchmark:
@@ -55,7 +63,12 @@ rule undercoverage:
         histories=lambda w: runs(w.target, "history.csv"),
     output:
         pdf="results/figures/undercoverage_{target}.pdf",
-        png="results/figures/undercoverage_{target}.png",
+        png=report(
+            "results/figures/undercoverage_{target}.png",
+            caption="../report/undercoverage.rst",
+            category="Training",
+            labels={"target": "{target}"},
+        ),
     log:
         "results/logs/undercoverage/{target}.log",
     benchmark:
