@@ -18,7 +18,7 @@ from .config import (
     train_config,
 )
 from .divergences import UnknownDivergence, get_divergence
-from .evaluate import evaluate, make_monitor
+from .evaluate import make_monitor, sample_and_evaluate
 from .flows import fit_reference, load_reference, save_flow
 from .results import load_generator, save_npy, save_run, write_json
 from .train import TrainingDiverged, train
@@ -97,13 +97,12 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     target = target_of(config, args.target)
     ev = config["evaluation"]
     gen = load_generator(args.checkpoint)
-    x = gen.sample(ev["n_samples"], torch.Generator().manual_seed(ev["seed"]))
     ref = (
         target.sample(ev["n_samples"], torch.Generator().manual_seed(ev["seed"] + 1))
         if target.exact
         else None
     )
-    result = evaluate(target, x, ref, ev["n_ot"], ev["sinkhorn_reg"], ev["coverage_threshold"])
+    _, result = sample_and_evaluate(target, gen.sample, ref, ev)
     if args.out:
         write_json(args.out, result)
     for key, value in result.items():

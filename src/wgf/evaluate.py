@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from . import metrics
 from .targets import GaussianMixture, Target
 from .theory import undercoverage_monitor
 
-__all__ = ["evaluate", "make_monitor"]
+__all__ = ["evaluate", "make_monitor", "sample_and_evaluate"]
 
 
 def _mode_info(target: Target, x: torch.Tensor) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -51,6 +52,31 @@ def evaluate(
         w_hat = metrics.mode_weights(assign, len(weights))
         out["mode_coverage"] = metrics.mode_coverage(w_hat, weights, coverage_threshold)
     return out
+
+
+def sample_and_evaluate(
+    target: Target,
+    sample: Callable[[int, torch.Generator], torch.Tensor],
+    reference: torch.Tensor | None,
+    evaluation: dict[str, Any],
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Draw ``evaluation["n_samples"]`` from any one-step sampler (timed: ``samples_per_s``) and
+    score them with :func:`evaluate` under the config's ``evaluation`` settings."""
+    ev = evaluation
+    start = time.perf_counter()
+    samples = sample(ev["n_samples"], torch.Generator().manual_seed(ev["seed"]))
+    sample_s = time.perf_counter() - start
+    result = evaluate(
+        target,
+        samples,
+        reference if reference is not None and len(reference) else None,
+        n_ot=ev["n_ot"],
+        sinkhorn_reg=ev["sinkhorn_reg"],
+        coverage_threshold=ev["coverage_threshold"],
+        seed=ev["seed"],
+    )
+    result["samples_per_s"] = ev["n_samples"] / sample_s
+    return samples, result
 
 
 def make_monitor(
