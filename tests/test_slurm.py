@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.snakemake_output import job_counts
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SMOKE = REPO / "tests" / "smoke" / "config.yaml"
@@ -167,18 +169,6 @@ def snakemake(workdir: Path, config: Path, *args: str, env=None, timeout=1500):
     return done, time.monotonic() - start
 
 
-def _jobs(output: str) -> dict[str, int]:
-    """The 'Job stats' table of a run as {rule: count}."""
-    lines = output.split("Job stats:")[1].splitlines()[3:]
-    counts = {}
-    for line in lines:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        counts[parts[0]] = int(parts[1])
-    return counts
-
-
 def _metrics(workdir: Path) -> dict[tuple, str]:
     with open(workdir / "results" / "tables" / "main.csv", newline="") as fh:
         return {
@@ -224,7 +214,7 @@ def test_workflow_through_slurm_matches_local_run(slurm, tmp_path):
         )
 
     # Every job of the DAG but the target rule `all` (no action) went through sbatch ...
-    expected = {rule: n for rule, n in _jobs(log).items() if rule != "all"}
+    expected = {rule: n for rule, n in job_counts(log).items() if rule != "all"}
     assert len(submitted) == sum(expected.values())
     assert expected["train"] == 2
     for rule, n in expected.items():

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.snakemake_output import job_counts
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SMOKE = REPO / "tests" / "smoke" / "config.yaml"
@@ -23,31 +25,19 @@ def snakemake(workdir: Path, *args: str, config: Path | None = SMOKE):
     return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
 
 
-def _jobs(dry_run_output: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run as {rule: count}."""
-    lines = dry_run_output.split("Job stats:")[1].splitlines()[3:]
-    counts = {}
-    for line in lines:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        counts[parts[0]] = int(parts[1])
-    return counts
-
-
 def test_default_config_lists_one_training_job_per_run(tmp_path):
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     done = snakemake(tmp_path, "-n", "--quiet", "rules", config=None)
     assert done.returncode == 0, done.stderr
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     expected = len(config["targets"]) * len(config["divergences"]) * len(config["seeds"])
-    assert _jobs(done.stdout + done.stderr)["train"] == expected == 45
+    assert job_counts(done.stdout + done.stderr)["train"] == expected == 45
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):
     done = snakemake(tmp_path, "results/figures/samples_gmm8.pdf", "-n", "--quiet", "rules")
     assert done.returncode == 0, done.stderr
-    jobs = _jobs(done.stdout + done.stderr)
+    jobs = job_counts(done.stdout + done.stderr)
     smoke = yaml.safe_load(SMOKE.read_text())
     n_runs = len(smoke["divergences"])  # the figure uses one seed of every divergence
     assert jobs == {"build_target": 1, "train": n_runs, "evaluate": n_runs, "figure_samples": 1}

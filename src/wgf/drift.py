@@ -80,6 +80,22 @@ def batch_log_z(log_p_unnorm: torch.Tensor, log_q: torch.Tensor) -> float:
     return float(torch.logsumexp(log_ratio, 0) - math.log(log_ratio.numel()))
 
 
+def _shared_terms(
+    x: torch.Tensor,
+    target: Target,
+    log_q: torch.Tensor,
+    score_q: torch.Tensor,
+    log_z: float | None,
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """``log p̃`` and ``β = ∇log p − ∇log q̂`` on the detached batch, and ``log Z`` (given, else
+    the batch importance-sampling estimate): what every drift shares."""
+    x = x.detach()
+    log_p = target.log_prob_unnorm(x).detach()
+    beta = target.score(x).detach() - score_q
+    estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
+    return log_p, beta, estimate
+
+
 def f_drift(
     x: torch.Tensor,
     target: Target,
@@ -97,11 +113,8 @@ def f_drift(
     the batch in high dimension, where ``log r`` spans hundreds of nats). With ``log Z`` known
     or estimated, ``log r`` is clipped to ``±log_r_clip`` around 0.
     """
-    x = x.detach()
-    log_p = target.log_prob_unnorm(x).detach()
-    beta = target.score(x).detach() - score_q
+    log_p, beta, estimate = _shared_terms(x, target, log_q, score_q, log_z)
     raw = log_p - log_q
-    estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
     if divergence.homogeneous and log_z is None:
         normaliser = "self"
         centre = raw.max() - log_r_clip
@@ -170,15 +183,12 @@ def lv_drift(
     (tests), else ``mean_i ŵ_i c_i``. ``log ν/q̂`` is clipped as in :func:`f_drift`, and the centred
     log-ratio to ``±log_r_clip``.
     """
-    x = x.detach()
-    log_p = target.log_prob_unnorm(x).detach()
-    beta = target.score(x).detach() - score_q
+    log_p, beta, estimate = _shared_terms(x, target, log_q, score_q, log_z)
     c = log_p - log_q
     weights = _self_normalised(log_nu - log_q, log_r_clip)
     c_bar = (weights * c).mean() if mean_log_ratio is None else mean_log_ratio
     centred = (c - c_bar).clamp(-log_r_clip, log_r_clip)
     velocity = 2 * weights[:, None] * (beta + centred[:, None] * (score_nu - score_q))
-    estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
     log_r = (c - estimate).clamp(-log_r_clip, log_r_clip)
     return Drift(velocity, log_r, weights, beta, estimate, "invariant")
 
@@ -197,11 +207,8 @@ def lv_surrogate(
 
     ``γ = 0`` is the reverse-KL drift exactly; ``ν = q̂`` too, for every ``γ``.
     """
-    x = x.detach()
-    log_p = target.log_prob_unnorm(x).detach()
-    beta = target.score(x).detach() - score_q
+    log_p, beta, estimate = _shared_terms(x, target, log_q, score_q, log_z)
     weights = _self_normalised(gamma * (log_nu - log_q), log_r_clip)
-    estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
     log_r = (log_p - log_q - estimate).clamp(-log_r_clip, log_r_clip)
     return Drift(weights[:, None] * beta, log_r, weights, beta, estimate, "invariant")
 

@@ -285,6 +285,16 @@ def _region(loc: str, w: float = 0.44, h: float = 0.22) -> tuple[float, float, f
     return x0, x0 + w, y0, y0 + h
 
 
+def _plane_axes(ax: Any, box: Sequence[float]) -> None:
+    """Square 2-D panel over ``box = (x0, x1, y0, y1)`` with x₁/x₂ labels."""
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.locator_params(nbins=5)
+
+
 def _emptiest_corner_2d(
     fx: np.ndarray, fy: np.ndarray, gx: np.ndarray, gy: np.ndarray, gmass: np.ndarray
 ) -> str:
@@ -428,12 +438,7 @@ def _plot_2d(
             rasterized=True,
             zorder=2,
         )
-        ax.set_xlim(box[0], box[1])
-        ax.set_ylim(box[2], box[3])
-        ax.set_aspect("equal")
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
-        ax.locator_params(nbins=5)
+        _plane_axes(ax, box)
         fx, fy = (x[:, 0] - box[0]) / width, (x[:, 1] - box[2]) / height
         outside = float(np.mean((fx < 0) | (fx > 1) | (fy < 0) | (fy > 1)))
         extra = [f"{100 * outside:.1f}% outside view"] if outside >= 0.005 else []
@@ -545,12 +550,7 @@ def _plot_pairs(
             zorder=2,
             label="samples",
         )
-        ax.set_xlim(box[0], box[1])
-        ax.set_ylim(box[2], box[3])
-        ax.set_aspect("equal")
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
-        ax.locator_params(nbins=5)
+        _plane_axes(ax, box)
         fx, fy = (pts[:, 0] - box[0]) / width, (pts[:, 1] - box[2]) / height
         empty = np.zeros(1)
         notes[name] = (_emptiest_corner_2d(fx, fy, empty, empty, empty), [])
