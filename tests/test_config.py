@@ -2,6 +2,7 @@
 
 import pytest
 
+import wgf.config
 from wgf.config import (
     ConfigError,
     load_config,
@@ -136,3 +137,14 @@ def test_reference_and_lv_settings():
 def test_repository_configs_are_valid():
     for path in ("config.yaml", "tests/smoke/config.yaml"):
         load_config(path)
+
+
+def test_lv_reference_figure_settings_and_labels():
+    config = prepare({"targets": {"gmm8": {}, "gmm40": {}}, "seeds": [3, 4]})
+    targets, divergences, seeds = wgf.config.lv_reference_runs(config)
+    assert targets == ["gmm8"] and seeds == [3, 4]  # gmm2hard16 is not configured
+    assert divergences[0] == "reverse_kl" and "lv" in divergences
+    assert wgf.config.run_label(config, "gmm8", "lv") == "log-variance, ν = 0.5 flow + 0.5 q"
+    assert wgf.config.run_label(config, "gmm8", "lv_q") == "log-variance, ν = q"
+    with pytest.raises(ConfigError, match=r"figures\.lv_reference\.divergences\[1\]"):
+        prepare({"figures": {"lv_reference": {"divergences": ["reverse_kl", "lv_bogus"]}}})

@@ -130,3 +130,25 @@ def test_non_finite_samples_raise(tmp_path: Path) -> None:
         plots.plot_samples(
             build_target("gmm8"), {"js": np.full((5, 2), np.nan)}, [tmp_path / "x.png"]
         )
+
+
+def test_lv_reference_figure_and_seed_summary(tmp_path: Path) -> None:
+    gmm8, hard = build_target("gmm8"), build_target("gmm2hard16")
+    names = ["reverse_kl", "lv_q", "lv"]
+    runs = [{"mode_weight_1": w, "mmd_median": 0.1} for w in (0.2, 0.3)]
+    panels = [
+        (gmm8, {n: _samples(gmm8, seed=i) for i, n in enumerate(names)}, {}),
+        (hard, {n: _samples(hard, seed=i) for i, n in enumerate(names)}, {"lv": runs}),
+    ]
+    paths = [tmp_path / "lv.pdf", tmp_path / "lv.png"]
+    plots.plot_lv_reference(
+        panels, paths, {"gmm2hard16": _samples(hard, 300, 9)}, {"gmm2hard16": {"lv": "LV, mixture"}}
+    )
+    _assert_figure(paths[0], 10_000)
+    _assert_figure(paths[1], 10_000)
+    # mean ± population std over seeds of the light mode (index 1, weight 1/3)
+    lines = plots._seed_summary(hard, runs)
+    assert lines[0] == "light mode 0.25 ± 0.05 (true 0.33)"
+    assert lines[-1] == "2 seed(s)"
+    with pytest.raises(ValueError, match="no targets"):
+        plots.plot_lv_reference([], paths)

@@ -31,7 +31,7 @@ def test_default_config_lists_one_training_job_per_run(tmp_path):
     assert done.returncode == 0, done.stderr
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     expected = len(config["targets"]) * len(config["divergences"]) * len(config["seeds"])
-    assert job_counts(done.stdout + done.stderr)["train"] == expected == 45
+    assert job_counts(done.stdout + done.stderr)["train"] == expected == 63
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):
@@ -81,8 +81,12 @@ def test_smoke_workflow_end_to_end(tmp_path):
     with open(results / "tables" / "main.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["target", "method", "divergence", "seed", "metric", "value"]
-    runs = {(r["target"], r["divergence"], r["seed"]) for r in rows}
+    runs = {
+        (r["target"], r["divergence"], r["seed"]) for r in rows if r["method"] != "reference_flow"
+    }
     assert len(runs) == len(smoke["targets"]) * len(smoke["divergences"]) * len(smoke["seeds"])
+    flows = {r["target"] for r in rows if r["method"] == "reference_flow"}
+    assert flows == set(smoke["targets"])  # the reference flow as a one-step sampler
     metrics = {r["metric"] for r in rows}
     assert {
         "mmd_median",
@@ -97,6 +101,7 @@ def test_smoke_workflow_end_to_end(tmp_path):
     for target in smoke["targets"]:
         for name in (f"samples_{target}.pdf", f"samples_{target}.png", f"training_{target}.pdf"):
             assert (results / "figures" / name).stat().st_size > 10_000
+    assert (results / "figures" / "lv_reference.pdf").stat().st_size > 10_000
     for rule in ("build_target", "train", "evaluate", "figure_samples", "figure_training"):
         assert any((results / "logs" / rule).rglob("*.log")), rule
         assert any((results / "benchmarks" / rule).rglob("*.tsv")), rule

@@ -25,6 +25,8 @@ __all__ = [
     "DEFAULTS",
     "ConfigError",
     "load_config",
+    "lv_reference_runs",
+    "run_label",
     "prepare",
     "reference_config",
     "schema",
@@ -87,7 +89,18 @@ DEFAULTS: dict[str, Any] = {
         "monitor_samples": 2000,
         "seed": 12345,
     },
-    "figures": {"seed": 0, "monitor_metric": "mmd_median"},
+    "figures": {
+        "seed": 0,
+        "monitor_metric": "mmd_median",
+        # results/figures/lv_reference.pdf: LV with each reference ν beside reverse KL; only the
+        # listed targets that are configured; seeds null = every configured seed. `lv` is the
+        # grid's LV run (reference training.lv.reference, mixture by default: no rerun).
+        "lv_reference": {
+            "targets": ["gmm8", "gmm2hard16"],
+            "divergences": ["reverse_kl", "lv_q", "lv_flow", "lv"],
+            "seeds": None,
+        },
+    },
     "diagnostics": {
         "regional_response": {
             "kappas": [0.25 * i for i in range(13)],
@@ -176,6 +189,11 @@ def prepare(raw: dict[str, Any] | None) -> dict[str, Any]:
             get_divergence(name)
         except UnknownDivergence as err:
             raise ConfigError(f"config key 'divergences[{i}]': {err}") from err
+    for i, name in enumerate(config["figures"]["lv_reference"]["divergences"]):
+        try:
+            get_divergence(name)
+        except UnknownDivergence as err:
+            raise ConfigError(f"config key 'figures.lv_reference.divergences[{i}]': {err}") from err
     for name in config["targets"]:
         target = target_of(config, name)
         tcfg = train_config(config, name)
@@ -237,6 +255,25 @@ def reference_config(config: dict[str, Any], target: str) -> tuple[ReferenceConf
     settings = _merge(config["reference"], spec.get("reference", {}))
     seed = int(settings.pop("seed"))
     return ReferenceConfig.from_dict(settings), seed
+
+
+def lv_reference_runs(config: dict[str, Any]) -> tuple[list[str], list[str], list[int]]:
+    """Targets, divergences and seeds of the LV-reference figure (targets not configured are
+    dropped; no targets means no figure)."""
+    spec = config["figures"]["lv_reference"]
+    targets = [t for t in spec["targets"] if t in config["targets"]]
+    seeds = list(spec["seeds"]) if spec["seeds"] is not None else list(config["seeds"])
+    return targets, list(spec["divergences"]), seeds
+
+
+def run_label(config: dict[str, Any], target: str, divergence: str) -> str:
+    """The divergence's label, with the LV reference spelled out for a plain ``lv`` run."""
+    div = get_divergence(divergence)
+    if div.kind == "lv" and not getattr(div, "surrogate", False) and div.reference is None:
+        lv = train_config(config, target).lv
+        nu = {"q": "q", "flow": "flow", "mixture": f"{lv.mix:g} flow + {1 - lv.mix:g} q"}
+        return f"{div.label}, ν = {nu.get(lv.reference, lv.reference)}"
+    return div.label
 
 
 def uses_reference(config: dict[str, Any], target: str, divergence: str) -> bool:

@@ -32,7 +32,14 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 from wgf.divergences import UnknownDivergence, get_divergence  # noqa: E402
 from wgf.targets import GaussianMixture, Target  # noqa: E402
 
-__all__ = ["DIVERGENCE_COLORS", "color_for", "label_for", "plot_samples", "plot_training"]
+__all__ = [
+    "DIVERGENCE_COLORS",
+    "color_for",
+    "label_for",
+    "plot_lv_reference",
+    "plot_samples",
+    "plot_training",
+]
 
 # Okabe–Ito palette: distinguishable in colour-blind vision and in greyscale print.
 DIVERGENCE_COLORS: dict[str, str] = {
@@ -42,6 +49,11 @@ DIVERGENCE_COLORS: dict[str, str] = {
     "hellinger": "#CC79A7",
     "pearson": "#E69F00",
     "neyman": "#56B4E9",
+    "lv": "#882255",
+    "lv_surrogate": "#44AA99",
+    "lv_q": "#999933",
+    "lv_flow": "#332288",
+    "lv_mixture": "#882255",
 }
 _FALLBACK_COLORS = ("#7B3294", "#8C564B", "#222222", "#A50026", "#808000")
 _REFERENCE_COLOR = "#8C8C8C"
@@ -384,6 +396,98 @@ def plot_samples(
 
 
 Notes = dict[str, tuple[str, list[str]]]
+
+
+def _pm(mean: float, std: float, fmt: str) -> str:
+    return format(mean, fmt) + ("" if math.isnan(std) else " ± " + format(std, fmt))
+
+
+def _seed_summary(target: Target, runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Mean ± std over seeds of what a reference changes: the light-mode weight of a two-mode
+    mixture, the worst mode-weight error and the coverage of a many-mode one."""
+
+    def stat(key: str) -> tuple[float, float] | None:
+        vals = [_as_float(m[key]) for m in runs if key in m]
+        vals = [v for v in vals if math.isfinite(v)]
+        if not vals:
+            return None
+        return float(np.mean(vals)), float(np.std(vals)) if len(vals) > 1 else math.nan
+
+    lines = []
+    weights = target.weights.numpy() if isinstance(target, GaussianMixture) else None
+    if weights is not None and weights.size == 2:
+        light = int(np.argmin(weights))
+        s = stat(f"mode_weight_{light}")
+        if s:
+            lines.append(f"light mode {_pm(*s, '.2f')} (true {weights[light]:.2f})")
+    else:
+        for key, label, fmt in (
+            ("mode_weight_max_error", "max |Δw|", ".3f"),
+            ("mode_coverage", "coverage", ".2f"),
+        ):
+            s = stat(key)
+            if s:
+                lines.append(f"{label} {_pm(*s, fmt)}")
+    s = stat("mmd_median")
+    if s:
+        lines.append(f"MMD {_pm(*s, '.2g')}")
+    lines.append(f"{len(runs)} seed(s)")
+    return lines
+
+
+def plot_lv_reference(
+    panels: Sequence[tuple[Target, Mapping[str, np.ndarray], Mapping[str, Sequence[Mapping]]]],
+    paths: Sequence[str | Path],
+    references: Mapping[str, np.ndarray] | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """One row per target, one column per divergence (reverse KL, then LV with each reference ν).
+
+    ``panels`` holds ``(target, samples[name], metrics[name] = [one dict per seed])``; each panel
+    shows the samples of one seed and a box with the mean ± std over seeds of the number that a
+    reference changes (light-mode weight, worst mode-weight error, coverage). ``labels[target]
+    [name]`` overrides a panel's title.
+    """
+    if not panels:
+        raise ValueError("plot_lv_reference: no targets to draw")
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    references, labels = references or {}, labels or {}
+    ncols = max(len(samples) for _, samples, _ in panels)
+    heights = [0.8 * _PANEL_IN if t.dim != 2 else _PANEL_IN for t, _, _ in panels]
+    with plt.rc_context(_STYLE):
+        fig = Figure(figsize=(_PANEL_IN * ncols, sum(heights) + 0.7), layout="constrained")
+        rows = fig.subfigures(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
+        for sub, (target, samples, metrics) in zip(rows, panels, strict=True):
+            names = list(samples)
+            data = {k: _to_numpy(v, f"samples[{k!r}]", target.dim) for k, v in samples.items()}
+            axes = list(sub.subplots(1, ncols, squeeze=False)[0])
+            for ax in axes[len(names) :]:
+                ax.set_visible(False)
+            colors = _colors(names)
+            if target.dim == 2:
+                notes = _plot_2d(target, names, data, axes, colors, 4000)
+            elif isinstance(target, GaussianMixture):
+                ref = references.get(target.name)
+                ref = None if ref is None or not len(ref) else _to_numpy(ref, "reference")
+                notes = _plot_projection(target, names, data, ref, axes, colors, ncols)
+                handles = _legend_handles("projection", ref is not None)
+                sub.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+            else:
+                notes = _plot_pairs(names, data, None, axes, colors, 4000)
+            for i, (name, ax) in enumerate(zip(names, axes, strict=False)):
+                title = labels.get(target.name, {}).get(name, label_for(name))
+                ax.set_title(title, color=colors[name], fontweight="bold", fontsize=9)
+                loc, extra = notes[name]
+                _annotate(ax, _seed_summary(target, metrics.get(name, [])) + extra, loc)
+                if i:
+                    ax.set_ylabel("")
+            sub.suptitle(f"{target.name} (d = {target.dim})", fontsize=10)
+        fig.suptitle(
+            "What the LV reference ν repairs: samples of one seed; boxes: mean ± std over seeds",
+            fontsize=11,
+        )
+        _save(fig, paths)
 
 
 def _legend_handles(mode: str, with_reference: bool) -> list[Artist]:

@@ -6,13 +6,18 @@ CONFIG = wgf.config.prepare(config)
 TARGETS = list(CONFIG["targets"])
 DIVERGENCES = list(CONFIG["divergences"])
 SEEDS = list(CONFIG["seeds"])
+LV_TARGETS, LV_DIVERGENCES, LV_SEEDS = wgf.config.lv_reference_runs(CONFIG)
+# Runs the figures need beyond the grid (the LV-reference figure's divergences).
+RUN_DIVERGENCES = list(
+    dict.fromkeys(DIVERGENCES + (LV_DIVERGENCES if LV_TARGETS else []))
+)
 RUN = "results/runs/{target}/{divergence}/seed{seed}"
 ENV = "../../envs/wgf.yaml"
 
 
 wildcard_constraints:
     target="|".join(TARGETS),
-    divergence="|".join(DIVERGENCES),
+    divergence="|".join(RUN_DIVERGENCES),
     seed=r"\d+",
 
 
@@ -46,4 +51,6 @@ def final_outputs():
     ]
     if "gmm8" in TARGETS:
         outputs.append("results/figures/fields_gmm8.pdf")
+    if LV_TARGETS:
+        outputs.append("results/figures/lv_reference.pdf")
     return outputs

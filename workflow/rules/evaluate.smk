@@ -27,6 +27,10 @@ rule table_main:
     input:
         metrics=[m for t in TARGETS for m in runs(t, "metrics.json")],
         info=[i for t in TARGETS for i in runs(t, "run.json")],
+        reference_metrics=expand(
+            "results/reference/{target}/metrics.json", target=TARGETS
+        ),
+        reference_info=expand("results/reference/{target}/log_z.json", target=TARGETS),
     output:
         csv=report(
             "results/tables/main.csv",

@@ -53,3 +53,44 @@ rule figure_training:
         metric=CONFIG["figures"]["monitor_metric"],
     script:
         "../scripts/figure_training.py"
+
+
+rule figure_lv_reference:
+    """LV with each reference ν (q, flow, mixture) beside reverse KL (figures.lv_reference)."""
+    input:
+        specs=expand("results/targets/{target}/target.json", target=LV_TARGETS),
+        references=expand("results/targets/{target}/samples.npy", target=LV_TARGETS),
+        samples=[
+            f
+            for t in LV_TARGETS
+            for f in runs(t, "samples.npy", LV_SEEDS[:1], LV_DIVERGENCES)
+        ],
+        metrics=[
+            f
+            for t in LV_TARGETS
+            for f in runs(t, "metrics.json", LV_SEEDS, LV_DIVERGENCES)
+        ],
+    output:
+        pdf="results/figures/lv_reference.pdf",
+        png=report(
+            "results/figures/lv_reference.png",
+            caption="../report/lv_reference.rst",
+            category="Samples",
+            labels={"target": "LV references"},
+        ),
+    log:
+        "results/logs/figure_lv_reference.log",
+    benchmark:
+        "results/benchmarks/figure_lv_reference.tsv"
+    conda:
+        ENV
+    params:
+        targets=LV_TARGETS,
+        divergences=LV_DIVERGENCES,
+        labels={
+            t: {d: wgf.config.run_label(CONFIG, t, d) for d in LV_DIVERGENCES}
+            for t in LV_TARGETS
+        },
+        seeds=LV_SEEDS,
+    script:
+        "../scripts/figure_lv_reference.py"

@@ -2,13 +2,17 @@
 
 from wgf.results import TABLE_COLUMNS, read_json, write_csv
 from wgf.runlog import redirect_output
-from wgf.tables import markdown_summary, run_rows
+from wgf.tables import markdown_summary, reference_run_rows, run_rows
 
 sm = snakemake  # noqa: F821
 with redirect_output(sm.log[0]):
     rows = []
     for metrics_path, info_path in zip(sm.input.metrics, sm.input.info, strict=True):
         rows += run_rows(read_json(info_path), read_json(metrics_path))
+    for metrics_path, info_path in zip(
+        sm.input.reference_metrics, sm.input.reference_info, strict=True
+    ):
+        rows += reference_run_rows(read_json(info_path), read_json(metrics_path))
     write_csv(sm.output.csv, rows, TABLE_COLUMNS)
     with open(sm.output.md, "w") as fh:
         fh.write(markdown_summary(rows))

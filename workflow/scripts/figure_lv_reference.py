@@ -1,0 +1,24 @@
+"""LV with each reference ν beside reverse KL, per target (results/figures/lv_reference.pdf)."""
+
+import numpy as np
+
+from wgf.plots import plot_lv_reference
+from wgf.results import load_target, read_json
+from wgf.runlog import redirect_output
+
+sm = snakemake  # noqa: F821
+with redirect_output(sm.log[0]):
+    divs, seeds = sm.params.divergences, sm.params.seeds
+    samples = iter(sm.input.samples)  # runs(): target-major, then divergence (one seed)
+    metrics = iter(sm.input.metrics)  # target-major, then divergence, then seed
+    panels, references = [], {}
+    for name, spec, ref in zip(sm.params.targets, sm.input.specs, sm.input.references, strict=True):
+        target = load_target(spec)
+        references[name] = np.load(ref)
+        panel_samples = {d: np.load(next(samples)) for d in divs}
+        panel_metrics = {d: [read_json(next(metrics)) for _ in seeds] for d in divs}
+        panels.append((target, panel_samples, panel_metrics))
+        for d in divs:
+            weights = [m.get("mode_weight_1", float("nan")) for m in panel_metrics[d]]
+            print(f"{name:>12s} {d:>12s} mode_weight_1 per seed: {np.round(weights, 3).tolist()}")
+    plot_lv_reference(panels, [sm.output.pdf, sm.output.png], references, sm.params.labels)
