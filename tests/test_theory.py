@@ -306,3 +306,11 @@ def test_weights_used_by_the_prediction_are_the_registry_weights(response):
     for name in ALL:
         w = get_divergence(name).weight(torch.tensor(KAPPAS, dtype=torch.float64)).numpy()
         np.testing.assert_allclose(response.predicted[name], w * response.phi, rtol=1e-12)
+
+
+def test_lv_divergences_are_refused_by_the_f_divergence_statements():
+    from wgf.theory import _div
+
+    with pytest.raises(ValueError, match="lv_surrogate: .*f-divergences"):
+        _div("lv_surrogate")
+    assert _div("js").name == "js"

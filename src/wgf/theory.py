@@ -54,8 +54,15 @@ __all__ = [
 DivergenceLike = Divergence | str
 
 
-def _div(d: DivergenceLike) -> Divergence:
-    return d if isinstance(d, Divergence) else get_divergence(d)
+def _div(d: DivergenceLike | Any) -> Divergence:
+    """The f-divergence ``d`` names; the statements here need a weight ``w(r)``."""
+    div = d if not isinstance(d, str) else get_divergence(d)
+    if not isinstance(div, Divergence):
+        raise ValueError(
+            f"{div.name}: the regional response and the drift identities concern f-divergences "
+            "(V = w(r)β); this is not one (a Log-Variance drift?)"
+        )
+    return div
 
 
 def _log_density(t: Target, x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
 import wgf.config
+import wgf.divergences
 
 # Validates semantics (divergence names, target densities, user energies) and fills defaults;
 # a ConfigError here stops the workflow before any job is scheduled.
@@ -6,6 +7,10 @@ CONFIG = wgf.config.prepare(config)
 TARGETS = list(CONFIG["targets"])
 DIVERGENCES = list(CONFIG["divergences"])
 SEEDS = list(CONFIG["seeds"])
+# The f-divergences (V = w(r)β) among them: the theory diagnostics concern only these.
+F_DIVERGENCES = [
+    d for d in DIVERGENCES if wgf.divergences.get_divergence(d).kind == "f"
+]
 LV_TARGETS, LV_DIVERGENCES, LV_SEEDS = wgf.config.lv_reference_runs(CONFIG)
 # Runs the figures need beyond the grid (the LV-reference figure's divergences).
 RUN_DIVERGENCES = list(
@@ -46,10 +51,13 @@ def final_outputs():
         ),
         *expand("results/figures/training_{target}.pdf", target=TARGETS),
         *expand("results/figures/undercoverage_{target}.pdf", target=mixtures),
-        "results/figures/regional_response.pdf",
-        "results/tables/regional_response.md",
     ]
-    if "gmm8" in TARGETS:
+    if F_DIVERGENCES:
+        outputs += [
+            "results/figures/regional_response.pdf",
+            "results/tables/regional_response.md",
+        ]
+    if "gmm8" in TARGETS and F_DIVERGENCES:
         outputs.append("results/figures/fields_gmm8.pdf")
     if LV_TARGETS:
         outputs.append("results/figures/lv_reference.pdf")

@@ -23,7 +23,7 @@ rule regional_response:
     threads: 1
     params:
         settings=DIAGNOSTICS["regional_response"],
-        divergences=DIVERGENCES,
+        divergences=F_DIVERGENCES,
     script:
         "../scripts/regional_response.py"
 
@@ -52,7 +52,7 @@ rule fields:
     threads: 1
     params:
         settings=DIAGNOSTICS["fields"],
-        divergences=DIVERGENCES,
+        divergences=F_DIVERGENCES,
     script:
         "../scripts/fields.py"
 
