@@ -3,7 +3,11 @@
 One registry entry per estimator: ``name -> factory(options) -> estimate``, where ``estimate``
 maps ``(x, tau)`` to ``(log q̂(x), ∇log q̂(x))`` (``log q̂`` normalised) and ``options`` is an
 :class:`EstimatorOptions` (kernel, chunk size, flow settings). Estimators may keep state across
-calls (the flow estimator is warm-started), so make a fresh one per training run.
+calls (the flow estimator is warm-started), so make a fresh one per training run. A stateful
+estimator exposes ``state_dict()`` (tensors, numbers, lists and dicts only: loadable with
+``torch.load(..., weights_only=True)``) and ``load_state_dict(state, device)``, which training
+checkpoints and restores on resume; :func:`estimator_state` and :func:`load_estimator_state`
+treat stateless ones (plain closures) uniformly.
 
 * ``kde``: the kernel density estimate of SCIENCE.md §4.
 * ``drifting``: Laplace mean shift in place of the score (Deng et al.), a baseline.
