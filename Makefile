@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh machine:
 #   make reproduce   install, then the full reproduction (snakemake --cores 2)
 #   make test        install, then the test suite (what CI runs)
+#   make bench       the performance benchmarks -> results/benchmarks/summary.md
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: install reproduce test lint smoke clean
+.PHONY: install reproduce test lint smoke bench clean
 
 install: $(VENV)/.installed
 
@@ -29,5 +30,8 @@ lint: install
 smoke: install
 	$(BIN)/snakemake --cores $(CORES) --configfile tests/smoke/config.yaml --directory build/smoke
 
+bench: install
+	$(BIN)/python benchmarks/run.py
+
 clean:
-	rm -rf results/targets results/runs results/tables results/figures results/logs results/benchmarks
+	rm -rf results/targets results/runs results/tables results/figures results/logs results/benchmarks results/checkpoints

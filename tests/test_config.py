@@ -12,6 +12,15 @@ from wgf.config import (
     uses_reference,
 )
 
+
+def _mixture(**params):
+    return {"targets": {"g": {"kind": "mixture", "params": params}}}
+
+
+def _energy(function, dim=2):
+    return {"targets": {"g": {"kind": "energy", "params": {"function": function, "dim": dim}}}}
+
+
 BAD = [
     ({"divergences": ["kl"]}, "divergences[0]"),
     ({"divergences": ["forward_kl", "alpha_1"]}, "divergences[1]"),
@@ -89,6 +98,27 @@ BAD = [
         "targets.g.reference.proposal_loc",
     ),
     ({"targets": {"g": {"kind": "gmm8", "reference": {"bins": 1}}}}, "targets.g.reference.bins"),
+    # The bad-input catalogue of the reliability issue, beyond the cases above.
+    ({"generator": {"width": 3}}, "width"),
+    ({"seeds": "0"}, "seeds"),
+    ({"seeds": [0, "one"]}, "seeds[1]"),
+    ({"training": {"lr": "fast"}}, "training.lr"),
+    ({"generator": {"hidden": 1.5}}, "generator.hidden"),
+    ({"targets": ["gmm8"]}, "targets"),
+    ({"training": {"checkpoint_every": -1}}, "training.checkpoint_every"),
+    ({"diagnostics": {"fields": {"tau": 0}}}, "diagnostics.fields.tau"),
+    ({"targets": {"g": {"kind": "gmm8", "training": {"tau_init": 0}}}}, "targets.g.training"),
+    (_mixture(means=[[0, 0], [1, 1]], stds=1, weights=[1.5, -0.5]), "non-negative"),
+    (_mixture(means=[[0, 0]], stds=0), "positive"),
+    (_mixture(means=[[0, 0]], stds=-1.0), "positive"),
+    (_mixture(means=[[0, 0]], covs=[[[1, 0], [0, -1]]]), "positive definite"),
+    (_mixture(means=[[0, 0]], covs=[[[1, 0.5], [0.4, 1]]]), "symmetric"),
+    (_energy("tests.energies:no_such_energy"), "no_such_energy"),
+    (_energy("tests.no_such_module:f"), "no_such_module"),
+    (_energy("tests.energies"), "module:function"),
+    (_energy("tests.energies:wrong_shape"), "shape"),
+    (_energy("tests.energies:always_nan"), "not finite"),
+    (_energy("tests.energies:quadratic", dim=0), "dim"),
 ]
 
 
@@ -97,6 +127,8 @@ def test_bad_config_names_the_key(raw, key):
     with pytest.raises(ConfigError) as info:
         prepare(raw)
     assert key in str(info.value)
+    if "targets" in raw and isinstance(raw["targets"], dict) and "g" in raw["targets"]:
+        assert "targets.g" in str(info.value)
 
 
 def test_defaults_and_target_overrides(tmp_path):

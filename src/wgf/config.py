@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
         "chunk_size": 1024,
         "log_r_clip": 10.0,
         "log_every": 50,
+        # Save the training state every this many steps (0: never) under results/checkpoints/,
+        # outside the rule's outputs; a rerun after a crash resumes from it (rule train).
+        "checkpoint_every": 100,
         "device": "auto",
         "normaliser": "batch",
         "lv": {"reference": "mixture", "mix": 0.5, "gamma": 0.5, "defensive": 0.01},

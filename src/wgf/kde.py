@@ -1,8 +1,10 @@
 """Kernel density estimates of the generator's batch: log-density, score and mean shift.
 
 ``q̂_τ(x) = (1/N) Σ_j k_τ(x, x_j) / c_d(τ)`` over a detached batch. Everything is computed in
-row chunks of the query so memory stays O(N · chunk); distances are exact (no ``|x|²+|y|²−2xy``
-cancellation, which would corrupt the Laplace score's ``1/|x − x_j|`` near neighbours).
+row chunks of the query so memory stays O(N · chunk), each chunk's N-wide buffer updated in place.
+Laplace distances are exact (no ``|x|²+|y|²−2xy`` cancellation, which would corrupt the score's
+``1/|x − x_j|`` near neighbours); the RBF kernel, which only needs ``|x − x_j|²``, takes the
+expansion by one matrix product about the batch mean.
 """
 
 from __future__ import annotations
@@ -72,17 +74,38 @@ def kde_stats(
     data = data.detach()
     n, dim = data.shape
     offset = math.log(n) + (log_kernel_normaliser(kernel, tau, dim) if normalised else 0.0)
+    if kernel == "rbf":
+        centre = data.mean(0)
+        centred = data - centre
+        data_sq = centred.square().sum(1)[None]
 
     def block(xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        dist = torch.cdist(xb, data, compute_mode="donot_use_mm_for_euclid_dist")
-        logk = _log_kernel(dist, tau, kernel)
-        log_q = torch.logsumexp(logk, dim=1)
-        a = torch.exp(logk - log_q[:, None])
+        # One chunk × N buffer, updated in place (the hot path of training): the kernel weights
+        # relative to the nearest point, e = k(x, x_j) / max_j k(x, x_j), then for Laplace the
+        # same buffer times 1/|x − x_j| (0 for a coincident point).
         if kernel == "laplace":
-            b = torch.where(dist > 0, a / dist.clamp_min(1e-30), torch.zeros_like(a))
-            score = (b @ data - xb * b.sum(1, keepdim=True)) / tau
+            dist = torch.cdist(xb, data, compute_mode="donot_use_mm_for_euclid_dist")
+            nearest = dist.amin(1, keepdim=True)
+            e = dist.sub(nearest).mul_(-1.0 / tau).exp_()
+            scale = -nearest[:, 0] / tau
+        elif kernel == "rbf":
+            # |x|² + |x_j|² − 2 x·x_j by one matrix product, about the batch mean (no 1/|x − x_j|
+            # here, so the rounding of the expansion is harmless).
+            xc = xb - centre
+            sq = torch.addmm(data_sq, xc, centred.T, alpha=-2.0)
+            sq.add_(xc.square().sum(1, keepdim=True)).clamp_min_(0.0)
+            nearest = sq.amin(1, keepdim=True)
+            e = sq.sub_(nearest).mul_(-0.5 / tau**2).exp_()
+            scale = -nearest[:, 0] * (0.5 / tau**2)
         else:
-            score = (a @ data - xb) / tau**2
+            raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
+        total = e.sum(1)
+        log_q = scale + total.log()
+        if kernel == "laplace":
+            b = e.mul_(torch.nan_to_num_(dist.reciprocal_(), posinf=0.0))
+            score = (b @ data - xb * b.sum(1, keepdim=True)) / (tau * total[:, None])
+        else:
+            score = (e @ data / total[:, None] - xb) / tau**2
         return log_q - offset, score
 
     return _chunked(x, chunk, block)  # type: ignore[return-value]

@@ -7,13 +7,24 @@ The drift is chosen by the divergence's ``kind``: ``f`` (``w(r) β``, :func:`f_d
 (:func:`variance_drift`). An optional reference flow (:class:`wgf.flows.Reference`) supplies
 ``log Ẑ`` for non-homogeneous weights when ``normaliser: reference``, and ``ν`` for the LV drifts
 when ``lv.reference`` is ``flow`` or ``mixture``.
+
+Resume: given ``checkpoint=path``, every ``checkpoint_every`` steps the whole training state
+(generator, optimiser, schedule, every RNG, the estimator's own state, the history, the elapsed
+time) is written atomically to ``path`` with a fingerprint of (target, divergence, seed, settings);
+a later call with the same fingerprint resumes from it and reproduces the uninterrupted run bit for
+bit on CPU. A checkpoint from other settings, or an unreadable one, is ignored (and logged). The
+caller removes the file once its outputs are written.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,7 +32,12 @@ from tqdm.auto import tqdm
 
 from .divergences import AnyDivergence
 from .drift import Drift, LVConfig, f_drift, lv_reference, variance_drift
-from .estimators import FlowEstimatorConfig, make_estimator
+from .estimators import (
+    FlowEstimatorConfig,
+    estimator_state,
+    load_estimator_state,
+    make_estimator,
+)
 from .flows import Reference
 from .generator import Generator
 from .kde import bandwidth_schedule
@@ -33,6 +49,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingDiverged",
+    "fingerprint",
     "resolve_device",
     "train",
 ]
@@ -68,6 +85,7 @@ class TrainConfig:
     chunk_size: int = 1024
     log_r_clip: float = 10.0
     log_every: int = 100
+    checkpoint_every: int = 100
     device: str = "auto"
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     normaliser: str = "batch"
@@ -118,6 +136,62 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def fingerprint(
+    target: Target,
+    divergence: AnyDivergence,
+    cfg: TrainConfig,
+    seed: int,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """SHA-256 of what determines a run's trajectory (``checkpoint_every`` excluded)."""
+    try:
+        spec: Any = target.to_spec()
+    except NotImplementedError:
+        spec = None
+    settings = {k: v for k, v in cfg.to_dict().items() if k != "checkpoint_every"}
+    data = {
+        "target": [target.name, target.dim, spec],
+        "divergence": divergence.name,
+        "seed": seed,
+        "config": settings,
+        **(extra or {}),
+    }
+    text = json.dumps(data, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _save_state(path: Path, state: dict[str, Any]) -> None:
+    """``torch.save`` to a temporary name, then an atomic rename: a kill leaves the old file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _load_state(path: Path, expected: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` if it exists, loads, and matches the fingerprint ``expected``."""
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # a truncated or foreign file: start afresh
+        print(f"ignoring unreadable checkpoint {path}: {err}", flush=True)
+        return None
+    if not isinstance(state, dict) or state.get("fingerprint") != expected:
+        print(f"ignoring stale checkpoint {path}: it was written with other settings", flush=True)
+        return None
+    return state
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """History values as Python ints and floats (numpy scalars do not load with weights_only)."""
+    return {k: v if isinstance(v, int) else float(v) for k, v in row.items()}
+
+
 def _drift(
     divergence: AnyDivergence,
     cfg: TrainConfig,
@@ -153,10 +227,13 @@ def train(
     monitor_samples: int = 2000,
     progress: bool = True,
     reference: Reference | None = None,
+    checkpoint: str | Path | None = None,
 ) -> TrainResult:
     """Train one generator; ``monitor(samples)`` adds metrics to the history every ``log_every``.
 
     ``reference`` is the reference flow; required when :meth:`TrainConfig.uses_reference`.
+    ``checkpoint``: where to save the training state every ``cfg.checkpoint_every`` steps (0:
+    never) and to resume from if a matching state is there (see the module's docstring).
     Raises :class:`TrainingDiverged` naming the step and divergence if anything turns non-finite.
     """
     if cfg.normaliser not in NORMALISERS:
@@ -188,9 +265,32 @@ def train(
     )
     estimate = make_estimator(cfg.estimator, cfg.kernel, cfg.chunk_size, cfg.flow_estimator)
     history: list[dict[str, float]] = []
-    start = time.perf_counter()
+    first, elapsed = 0, 0.0
+    path = Path(checkpoint) if checkpoint is not None else None
+    extra = {
+        "monitor_samples": monitor_samples if monitor is not None else None,
+        "reference_log_z": reference.log_z if reference is not None else None,
+    }
+    stamp = fingerprint(target, divergence, cfg, seed, extra)
+    state = _load_state(path, stamp) if path is not None else None
+    if state is not None:
+        gen.load_state_dict(state["generator"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        load_estimator_state(estimate, state["estimator"], device)
+        # The RNGs last: rebuilding the estimator may draw from the global one.
+        noise.set_state(state["noise"])
+        monitor_noise.set_state(state["monitor_noise"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] and device.type == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        first, elapsed, history = int(state["step"]), float(state["elapsed_s"]), state["history"]
+        print(f"resumed from step {first} of {cfg.steps} ({path})", flush=True)
+    start = time.perf_counter() - elapsed
     bar = tqdm(
-        range(cfg.steps),
+        range(first, cfg.steps),
+        initial=first,
+        total=cfg.steps,
         desc=f"{target.name}/{divergence.name}/seed{seed}",
         disable=not progress,
         mininterval=2.0,
@@ -228,8 +328,27 @@ def train(
             }
             if monitor is not None:
                 row.update(monitor(gen.sample(monitor_samples, monitor_noise).cpu()))
-            history.append(row)
+            history.append(_plain(row))
             bar.set_postfix(loss=f"{row['loss']:.3g}", tau=f"{tau:.3f}")
+        every = cfg.checkpoint_every
+        if path is not None and every > 0 and (step + 1) % every == 0 and step + 1 < cfg.steps:
+            _save_state(
+                path,
+                {
+                    "fingerprint": stamp,
+                    "step": step + 1,
+                    "generator": gen.state_dict(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "estimator": estimator_state(estimate),
+                    "noise": noise.get_state(),
+                    "monitor_noise": monitor_noise.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
+                    "history": history,
+                    "elapsed_s": time.perf_counter() - start,
+                },
+            )
     wall = time.perf_counter() - start
     info = {
         "target": target.name,
@@ -245,6 +364,7 @@ def train(
         "reference_ess": reference.ess if reference is not None else None,
         "train_wall_s": wall,
         "time_per_step_s": wall / max(cfg.steps, 1),
+        "resumed_from_step": first or None,
         "target_evaluations": 2 * cfg.steps * cfg.batch_size,
         "config": cfg.to_dict(),
     }

@@ -9,8 +9,16 @@ def reference_inputs(wildcards):
     return {}
 
 
+# The resumable training state: a param, not an output, so that Snakemake's cleanup of a killed
+# job's incomplete outputs keeps it; the rerun resumes from it and the script deletes it at the end.
+CHECKPOINTS = "results/checkpoints/{target}/{divergence}/seed{seed}/state.pt"
+
+
 rule train:
-    """Train one generator per (target, divergence, seed) with the stop-gradient drift loss."""
+    """Train one generator per (target, divergence, seed) with the stop-gradient drift loss.
+
+    Retried once (a transient failure); the retry resumes from the last checkpoint.
+    """
     input:
         unpack(reference_inputs),
         spec="results/targets/{target}/target.json",
@@ -35,5 +43,6 @@ rule train:
         train=lambda w: train_params(w.target),
         monitor_samples=CONFIG["evaluation"]["monitor_samples"],
         undercoverage=CONFIG["diagnostics"]["undercoverage"],
+        resume_state=lambda w: CHECKPOINTS.format(**w),
     script:
         "../scripts/train.py"

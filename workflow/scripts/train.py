@@ -1,4 +1,6 @@
-"""Train one generator for (target, divergence, seed)."""
+"""Train one generator for (target, divergence, seed), resuming from its checkpoint if any."""
+
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +29,8 @@ with redirect_output(sm.log[0]):
         monitor=make_monitor(target, exact if len(exact) else None, sm.params.undercoverage),
         monitor_samples=sm.params.monitor_samples,
         reference=flow,
+        checkpoint=sm.params.resume_state,
     )
     save_run(result, sm.output.checkpoint, sm.output.history, sm.output.info)
+    Path(sm.params.resume_state).unlink(missing_ok=True)  # the outputs supersede it
     print(f"done in {result.info['train_wall_s']:.1f} s on {result.info['device']}")

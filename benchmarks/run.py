@@ -1,0 +1,540 @@
+"""The performance benchmarks: one command, one Markdown summary and one JSON of raw numbers.
+
+    python benchmarks/run.py [--device cpu|cuda] [--reproduction DIR] [--quick]
+
+writes ``results/benchmarks/summary.md`` and ``results/benchmarks/summary.json``. Every figure
+that is a ratio is measured in one run, with the two sides interleaved (the machine is shared, so
+absolute times drift; ratios much less). Sections:
+
+* drift cost: the KDE drift (estimator + drift) at N = 2000 against the generator's own
+  forward + backward + Adam step at the same N, for the generator sizes of config.yaml (gmm8,
+  d = 2; gmm2hard16, d = 16); the pre-optimisation KDE (benchmarks/reference_kde.py) alongside;
+* scaling: KDE time and peak resident memory for N from 500 to 20 000, with log-log slopes;
+* sampling: one-step throughput for 10^6 samples against MALA reaching the generator's MMD on
+  gmm8 (``wgf.samplers.mala`` where it exists, else a minimal local MALA with the same math);
+* the default reproduction: per-rule times from Snakemake's ``benchmark:`` TSVs and the overall
+  wall time from Snakemake's own log, in ``--reproduction DIR`` (default: this checkout);
+* GPU: the drift and training-step figures again with ``--device cuda`` when a GPU is present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from reference_kde import kde_stats_before  # noqa: E402
+
+from wgf.config import load_config, train_config  # noqa: E402
+from wgf.divergences import get_divergence  # noqa: E402
+from wgf.drift import f_drift  # noqa: E402
+from wgf.generator import Generator  # noqa: E402
+from wgf.kde import kde_stats  # noqa: E402
+from wgf.metrics import mmd_median  # noqa: E402
+from wgf.targets import build_target  # noqa: E402
+
+try:  # the baselines' MALA, where it has landed
+    from wgf.samplers import mala as _samplers_mala
+except ImportError:  # pragma: no cover - depends on the branch
+    _samplers_mala = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing and memory helpers
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def interleaved(
+    fns: dict[str, Callable[[], Any]], device: torch.device, repeat: int, warmup: int = 2
+) -> dict[str, float]:
+    """Median seconds of each function, the functions run in turn ``repeat`` times."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            _sync(device)
+            t0 = time.perf_counter()
+            fn()
+            _sync(device)
+            times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def _rss_peak_kib() -> int:
+    text = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", text).group(1))
+
+
+def _rss_kib() -> int:
+    text = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1))
+
+
+def peak_memory_mib(fn: Callable[[], Any], device: torch.device) -> float | None:
+    """Peak memory of ``fn`` above what was resident before it: CUDA's allocator peak, or on CPU
+    the kernel's resident high-water mark (reset through /proc/self/clear_refs)."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        fn()
+        torch.cuda.synchronize(device)
+        return (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    before = _rss_kib()
+    out = fn()
+    del out
+    return (_rss_peak_kib() - before) / 1024
+
+
+def slope(ns: list[int], values: list[float]) -> float:
+    """Least-squares slope of log(value) against log(N)."""
+    return float(np.polyfit(np.log(ns), np.log(values), 1)[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+def _setup(target_name: str, n: int, device: torch.device, seed: int = 0):
+    """The default config's generator, settings and target for ``target_name``, a batch of N."""
+    config = load_config(REPO / "config.yaml")
+    cfg = train_config(config, target_name)
+    target = build_target(target_name)
+    torch.manual_seed(seed)
+    g = cfg.generator
+    gen = Generator(
+        latent_dim=g.latent_dim or target.dim,
+        dim=target.dim,
+        hidden=g.hidden,
+        layers=g.layers,
+        n_frequencies=g.n_frequencies,
+        init_scale=g.init_scale,
+    ).to(device)
+    z = gen.latent(n, torch.Generator().manual_seed(seed)).to(device)
+    return cfg, target, gen, z
+
+
+def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> dict[str, Any]:
+    cfg, target, gen, z = _setup(target_name, n, device)
+    opt = torch.optim.Adam(gen.parameters(), lr=cfg.lr)
+    div = get_divergence("reverse_kl")
+    with torch.no_grad():
+        xd = gen(z)
+    tau = cfg.tau_init
+    velocity = torch.randn_like(xd)
+
+    def network() -> None:
+        x = gen(z)
+        y = (x.detach() + cfg.eta * velocity).detach()
+        loss = (x - y).square().sum(-1).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def kde() -> Any:
+        return kde_stats(xd, xd, tau, kernel=cfg.kernel, chunk=cfg.chunk_size)
+
+    def kde_before() -> Any:
+        return kde_stats_before(xd, xd, tau, kernel=cfg.kernel, chunk=cfg.chunk_size)
+
+    def drift() -> Any:
+        log_q, score_q = kde()
+        return f_drift(xd, target, div, log_q, score_q, None, cfg.log_r_clip)
+
+    def drift_before() -> Any:
+        log_q, score_q = kde_before()
+        return f_drift(xd, target, div, log_q, score_q, None, cfg.log_r_clip)
+
+    t = interleaved(
+        {"network": network, "drift": drift, "drift_before": drift_before, "kde": kde},
+        device,
+        repeat,
+    )
+    return {
+        "target": target_name,
+        "dim": target.dim,
+        "n": n,
+        "kernel": cfg.kernel,
+        "generator": f"{cfg.generator.layers}x{cfg.generator.hidden}",
+        "network_s": t["network"],
+        "drift_s": t["drift"],
+        "drift_before_s": t["drift_before"],
+        "kde_s": t["kde"],
+        "ratio": t["drift"] / t["network"],
+        "ratio_before": t["drift_before"] / t["network"],
+    }
+
+
+def scaling(
+    dim: int, ns: list[int], device: torch.device, kernel: str, chunk: int
+) -> dict[str, Any]:
+    rows = []
+    gen = torch.Generator().manual_seed(0)
+    for n in ns:
+        x = (2.0 * torch.randn(n, dim, generator=gen)).to(device)
+        repeat = max(3, min(15, int(4e7 / n**2)))
+
+        def run(x: torch.Tensor = x) -> Any:
+            return kde_stats(x, x, 0.5, kernel=kernel, chunk=chunk)
+
+        t = interleaved({"kde": run}, device, repeat, warmup=1)["kde"]
+        mem = peak_memory_mib(run, device)
+        rows.append({"n": n, "time_s": t, "peak_mib": mem})
+    big = [r for r in rows if r["n"] >= 2000]
+    out: dict[str, Any] = {"dim": dim, "kernel": kernel, "chunk": chunk, "rows": rows}
+    out["time_slope"] = slope([r["n"] for r in big], [r["time_s"] for r in big])
+    mems = [r for r in big if r["peak_mib"] and r["peak_mib"] > 0]
+    out["memory_slope"] = (
+        slope([r["n"] for r in mems], [r["peak_mib"] for r in mems]) if len(mems) > 1 else None
+    )
+    return out
+
+
+def _local_mala(target, x0, steps, step_size=0.1, burn_in=0, target_accept=0.574,
+                generator=None, record=None, record_at=()):  # fmt: skip
+    """A minimal MALA with adaptive step during burn-in (used only without wgf.samplers)."""
+    gen = generator or torch.Generator().manual_seed(0)
+    x = x0.detach().double().clone()
+    n = x.shape[0]
+    log_h = math.log(step_size)
+    log_p, grad = -target.energy(x), target.score(x)
+    marks = {int(s) for s in record_at}
+    curve, start, excluded = [], time.perf_counter(), 0.0
+    for k in range(1, steps + 1):
+        h = math.exp(log_h)
+        y = x + h * grad + math.sqrt(2 * h) * torch.randn(x.shape, generator=gen, dtype=x.dtype)
+        log_p_y, grad_y = -target.energy(y), target.score(y)
+        fwd = (y - x - h * grad).square().sum(-1)
+        bwd = (x - y - h * grad_y).square().sum(-1)
+        log_alpha = torch.nan_to_num(log_p_y - log_p - (bwd - fwd) / (4 * h), nan=-math.inf)
+        accept = torch.rand(n, generator=gen, dtype=x.dtype).log() < log_alpha
+        x = torch.where(accept[:, None], y, x)
+        log_p = torch.where(accept, log_p_y, log_p)
+        grad = torch.where(accept[:, None], grad_y, grad)
+        if k <= burn_in:
+            log_h += (float(accept.double().mean()) - target_accept) / math.sqrt(k)
+        if record is not None and k in marks:
+            t0 = time.perf_counter()
+            curve.append({"steps": k, "wall_s": t0 - start - excluded, **record(k, x)})
+            excluded += time.perf_counter() - t0
+
+    class Result:
+        pass
+
+    res = Result()
+    res.samples, res.curve, res.wall_s = x.float(), curve, time.perf_counter() - start - excluded
+    return res
+
+
+def sampling(
+    device: torch.device, reproduction: Path, quick: bool, n_samples: int = 10**6
+) -> dict[str, Any]:
+    target = build_target("gmm8")
+    ref = target.sample(2000, torch.Generator().manual_seed(1)).numpy()
+    path = reproduction / "results/runs/gmm8/reverse_kl/seed0/generator.pt"
+    if path.exists():
+        gen = Generator.load(str(path)).to(device)
+        source = str(path.relative_to(reproduction))
+    else:
+        from wgf.train import TrainConfig, train
+
+        steps = 300 if quick else 1500
+        cfg = train_config(load_config(REPO / "config.yaml"), "gmm8")
+        cfg = TrainConfig.from_dict({**cfg.to_dict(), "steps": steps, "device": str(device)})
+        gen = train(target, get_divergence("reverse_kl"), cfg, 0, progress=False).generator
+        gen = gen.to(device)
+        source = f"trained here: gmm8, reverse_kl, seed 0, {steps} steps"
+    noise = torch.Generator().manual_seed(2)
+    gen_mmd = mmd_median(gen.sample(2000, noise).cpu().numpy(), ref)
+
+    def one_step() -> None:
+        with torch.no_grad():
+            for _ in range(10):
+                gen.sample(n_samples // 10, noise)
+
+    t_gen = interleaved({"gen": one_step}, device, repeat=3, warmup=1)["gen"]
+
+    mala = _samplers_mala or _local_mala
+    chains, max_steps, every = 2000, (600 if quick else 2000), 25
+    x0 = 2.0 * torch.randn(chains, 2, generator=torch.Generator().manual_seed(3))
+    res = mala(
+        target,
+        x0,
+        max_steps,
+        step_size=0.1,
+        burn_in=100,
+        generator=torch.Generator().manual_seed(4),
+        record=lambda k, x: {"mmd_median": mmd_median(x.float().numpy(), ref)},
+        record_at=[*range(5, 100, 5), *range(100, max_steps + 1, every)],
+    )
+    reached = next((r for r in res.curve if r["mmd_median"] <= gen_mmd), None)
+    steps_needed = reached["steps"] if reached else max_steps
+    # The cost of MALA for n_samples chains: seconds per step measured at that many chains.
+    big = 2.0 * torch.randn(n_samples, 2, generator=torch.Generator().manual_seed(5))
+    probe = mala(target, big, 3, step_size=0.05, generator=torch.Generator().manual_seed(6))
+    t_step = probe.wall_s / 3
+    t_mala = steps_needed * t_step
+    return {
+        "generator": source,
+        "n_samples": n_samples,
+        "generator_mmd": gen_mmd,
+        "generator_s": t_gen,
+        "generator_samples_per_s": n_samples / t_gen,
+        "mala_impl": "wgf.samplers.mala" if _samplers_mala else "local (benchmarks/run.py)",
+        "mala_chains_for_curve": chains,
+        "mala_steps_to_match": steps_needed,
+        "mala_reached": reached is not None,
+        "mala_best_mmd": min(r["mmd_median"] for r in res.curve),
+        "mala_step_s_at_n": t_step,
+        "mala_s": t_mala,
+        "mala_samples_per_s": n_samples / t_mala,
+        "speedup": t_mala / t_gen,
+    }
+
+
+_STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]")
+
+
+def reproduction_times(root: Path) -> dict[str, Any]:
+    """Per-rule totals of Snakemake's benchmark TSVs and the latest complete run's wall time."""
+    bench = root / "results" / "benchmarks"
+    rules: dict[str, dict[str, Any]] = {}
+    for tsv in sorted(bench.rglob("*.tsv")) if bench.exists() else []:
+        rel = tsv.relative_to(bench)
+        rule = rel.parts[0] if len(rel.parts) > 1 else rel.stem
+        with open(tsv, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        for row in rows:
+            r = rules.setdefault(rule, {"jobs": 0, "total_s": 0.0, "max_s": 0.0, "max_rss_mb": 0.0})
+            s = float(row["s"])
+            r["jobs"] += 1
+            r["total_s"] += s
+            r["max_s"] = max(r["max_s"], s)
+            try:
+                r["max_rss_mb"] = max(r["max_rss_mb"], float(row["max_rss"]))
+            except (KeyError, ValueError):
+                pass
+    wall = None
+    logs = sorted((root / ".snakemake" / "log").glob("*.snakemake.log"))
+    for log in reversed(logs):
+        text = log.read_text(errors="replace")
+        done = re.findall(r"(\d+) of (\d+) steps \(100%\) done", text)
+        if not done:
+            continue
+        elapsed = re.search(r"Elapsed time: (\d+):(\d\d):(\d\d(?:\.\d+)?)", text)
+        if elapsed:
+            h, m, s = elapsed.groups()
+            seconds = 3600 * int(h) + 60 * int(m) + float(s)
+        else:
+            stamps = [
+                dt.datetime.strptime(m.group(1).replace("  ", " "), "%a %b %d %H:%M:%S %Y")
+                for line in text.splitlines()
+                if (m := _STAMP.match(line))
+            ]
+            seconds = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else None
+        wall = {"log": log.name, "jobs": int(done[-1][1]), "wall_s": seconds}
+        break
+    return {"root": str(root), "rules": rules, "wall": wall}
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def _f(x: float | None, fmt: str = ".3g") -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def markdown(data: dict[str, Any]) -> str:
+    meta = data["meta"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"`python benchmarks/run.py` on {meta['machine']} ({meta['cpus']} CPUs, "
+        f"{meta['threads']} torch thread(s)), device `{meta['device']}`, torch {meta['torch']}, "
+        f"{meta['date']}. Medians over interleaved repeats; ratios come from one run.",
+        "",
+        "## Drift cost against the network step (N = 2000)",
+        "",
+        "Drift = KDE (log q̂, ∇log q̂) + reverse-KL drift; network = generator forward + backward +",
+        "Adam step on the same N. Aim: drift ≤ ½ network. *before*: the KDE as it was before the",
+        "hot-path work (benchmarks/reference_kde.py), measured in the same run.",
+        "",
+        "| target | d | kernel | generator | network (ms) | drift (ms) | drift / network "
+        "| drift before (ms) | before / network |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in data["drift"]:
+        lines.append(
+            f"| {r['target']} | {r['dim']} | {r['kernel']} | {r['generator']} "
+            f"| {1e3 * r['network_s']:.2f} | {1e3 * r['drift_s']:.2f} | **{r['ratio']:.2f}** "
+            f"| {1e3 * r['drift_before_s']:.2f} | {r['ratio_before']:.2f} |"
+        )
+    lines += ["", "## Scaling of the KDE in N", ""]
+    for sc in data["scaling"]:
+        lines += [
+            f"d = {sc['dim']}, {sc['kernel']} kernel, chunk {sc['chunk']}. Log-log slope over "
+            f"N ≥ 2000: time **{_f(sc['time_slope'], '.2f')}** (≤ 2 expected), peak memory "
+            f"**{_f(sc['memory_slope'], '.2f')}** (≈ 1 expected with chunking).",
+            "",
+            "| N | time (ms) | peak memory (MiB) |",
+            "|---|---|---|",
+        ]
+        for r in sc["rows"]:
+            lines.append(f"| {r['n']} | {1e3 * r['time_s']:.1f} | {_f(r['peak_mib'], '.1f')} |")
+        lines.append("")
+    s = data["sampling"]
+    lines += [
+        "## One-step sampling against MALA (gmm8)",
+        "",
+        f"Generator: {s['generator']}; its MMD (median heuristic, 2000 vs 2000) "
+        f"**{s['generator_mmd']:.4f}**. MALA ({s['mala_impl']}): {s['mala_chains_for_curve']} "
+        f"chains from N(0, 4 I), step adapted over 100 burn-in steps, MMD checked every 5 steps "
+        f"up to 100, then every 25; "
+        + (
+            f"it reached the generator's MMD after **{s['mala_steps_to_match']}** steps."
+            if s["mala_reached"]
+            else f"it did **not** reach it within {s['mala_steps_to_match']} steps (best MMD "
+            f"{s['mala_best_mmd']:.4f}): the MALA time below is a lower bound."
+        ),
+        f"MALA's cost for {s['n_samples']:.0e} samples = steps × (seconds per step measured with "
+        f"{s['n_samples']:.0e} chains).",
+        "",
+        "| sampler | time for 10⁶ samples (s) | samples / s |",
+        "|---|---|---|",
+        f"| generator (one step) | {s['generator_s']:.3f} | {s['generator_samples_per_s']:.3g} |",
+        f"| MALA | {s['mala_s']:.1f} | {s['mala_samples_per_s']:.3g} |",
+        "",
+        f"Ratio (MALA time / generator time): **{s['speedup']:.0f}×**.",
+        "",
+        "## The default reproduction",
+        "",
+    ]
+    rep = data["reproduction"]
+    if not rep["rules"]:
+        lines.append(f"Not available: no `results/benchmarks/` TSVs under {rep['root']}.")
+    else:
+        wall = rep["wall"]
+        lines.append(
+            f"From {rep['root']}: "
+            + (
+                f"overall wall time **{wall['wall_s'] / 60:.1f} min** for {wall['jobs']} jobs "
+                f"(`.snakemake/log/{wall['log']}`, the latest complete run; a rerun of part of "
+                "the DAG reports only its own jobs)."
+                if wall and wall["wall_s"] is not None
+                else "overall wall time not available (no complete Snakemake log)."
+            )
+        )
+        lines += [
+            "Per rule, from the `benchmark:` TSVs (each job's latest run; the jobs ran 2 at a "
+            "time on 2 cores):",
+            "",
+            "| rule | jobs | total (s) | max (s) | max RSS (MB) |",
+            "|---|---|---|---|---|",
+        ]
+        total = 0.0
+        for rule, r in sorted(rep["rules"].items(), key=lambda kv: -kv[1]["total_s"]):
+            total += r["total_s"]
+            lines.append(
+                f"| {rule} | {r['jobs']} | {r['total_s']:.1f} | {r['max_s']:.1f} "
+                f"| {r['max_rss_mb']:.0f} |"
+            )
+        lines += [f"| **all** | | {total:.1f} | | |"]
+    lines += ["", "## GPU", ""]
+    gpu = data.get("gpu")
+    if not gpu:
+        lines.append(f"Not measured: {data['gpu_note']}.")
+    else:
+        lines += [
+            "| target | d | network (ms) | drift (ms) | drift / network |",
+            "|---|---|---|---|---|",
+        ]
+        for r in gpu:
+            lines.append(
+                f"| {r['target']} | {r['dim']} | {1e3 * r['network_s']:.2f} "
+                f"| {1e3 * r['drift_s']:.2f} | {r['ratio']:.2f} |"
+            )
+        lines.append("")
+        lines.append("The default reproduction on the GPU: run `make reproduce` there and rerun "
+                     "this suite with `--reproduction` pointing at that checkout.")  # fmt: skip
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--reproduction", type=Path, default=REPO, help="checkout with a run")
+    parser.add_argument("--out", type=Path, default=REPO / "results" / "benchmarks")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller N")
+    args = parser.parse_args(argv)
+    if os.environ.get("MALLOC_MMAP_THRESHOLD_") is None and argv is None:
+        # A fixed mmap threshold makes glibc return large blocks to the system when freed, so
+        # the resident high-water mark measures each call's own peak (scaling section).
+        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    repeat = 5 if args.quick else 20
+    ns = [500, 1000, 2000, 5000] if args.quick else [500, 1000, 2000, 5000, 10_000, 20_000]
+    data: dict[str, Any] = {
+        "meta": {
+            "machine": platform.node() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "threads": torch.get_num_threads(),
+            "device": str(device),
+            "torch": torch.__version__,
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        }
+    }
+    print("drift cost ...", flush=True)
+    data["drift"] = [drift_cost(t, 2000, device, repeat) for t in ("gmm8", "gmm2hard16")]
+    print("scaling ...", flush=True)
+    data["scaling"] = [scaling(d, ns, device, "laplace", 1024) for d in (2, 16)]
+    print("sampling ...", flush=True)
+    data["sampling"] = sampling(device, args.reproduction.resolve(), args.quick)
+    print("reproduction ...", flush=True)
+    data["reproduction"] = reproduction_times(args.reproduction.resolve())
+    if device.type == "cuda":
+        data["gpu"] = data["drift"]
+    elif torch.cuda.is_available():
+        cuda = torch.device("cuda")
+        data["gpu"] = [drift_cost(t, 2000, cuda, repeat) for t in ("gmm8", "gmm2hard16")]
+    else:
+        data["gpu"] = None
+        data["gpu_note"] = "no GPU lent to this machine (rerun with `--device cuda` on one)"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
+    (args.out / "summary.md").write_text(markdown(data))
+    print(f"wrote {args.out / 'summary.md'}")
+
+
+if __name__ == "__main__":
+    main()
