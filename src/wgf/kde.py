@@ -62,7 +62,7 @@ def kde_stats(
     data: torch.Tensor,
     tau: float,
     kernel: str = "laplace",
-    chunk: int = 1024,
+    chunk: int = 256,
     normalised: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(log q̂(x), ∇ log q̂(x))`` in one pass over the pairwise distances.
@@ -112,7 +112,7 @@ def kde_stats(
 
 
 def kde_log_density(
-    x: torch.Tensor, data: torch.Tensor, tau: float, kernel: str = "laplace", chunk: int = 1024
+    x: torch.Tensor, data: torch.Tensor, tau: float, kernel: str = "laplace", chunk: int = 256
 ) -> torch.Tensor:
     """Normalised ``log q̂_τ(x)``; differentiable in ``x`` (used to check the score)."""
     data = data.detach()
@@ -127,12 +127,12 @@ def kde_log_density(
 
 
 def kde_score(
-    x: torch.Tensor, data: torch.Tensor, tau: float, kernel: str = "laplace", chunk: int = 1024
+    x: torch.Tensor, data: torch.Tensor, tau: float, kernel: str = "laplace", chunk: int = 256
 ) -> torch.Tensor:
     return kde_stats(x, data, tau, kernel, chunk)[1]
 
 
-def mean_shift(x: torch.Tensor, data: torch.Tensor, tau: float, chunk: int = 1024) -> torch.Tensor:
+def mean_shift(x: torch.Tensor, data: torch.Tensor, tau: float, chunk: int = 256) -> torch.Tensor:
     """Drifting models' Laplace mean shift ``Σ_j a_j (x_j − x)``; not the gradient of a KDE."""
     data = data.detach()
 
