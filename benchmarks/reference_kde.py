@@ -1,4 +1,4 @@
-"""The KDE statistics as they were before the hot-path work (commit a75c3e9), kept verbatim so
+"""The KDE statistics as they were before the hot-path work (commit ce083c9), kept verbatim so
 that the suite measures "before" and "after" in one run. Not used outside the benchmarks."""
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
         return kde_stats(xd, xd, tau, kernel=cfg.kernel, chunk=cfg.chunk_size)
 
     def kde_before() -> Any:
-        return kde_stats_before(xd, xd, tau, kernel=cfg.kernel, chunk=cfg.chunk_size)
+        return kde_stats_before(xd, xd, tau, kernel=cfg.kernel, chunk=1024)  # the old default
 
     def drift() -> Any:
         log_q, score_q = kde()
@@ -321,6 +321,31 @@ def sampling(
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]")
 
 
+def _log_rule_times(text: str) -> dict[str, dict[str, Any]]:
+    """Per-rule job durations of one Snakemake run from its log's timestamps (start: the stamp
+    before ``rule X:``/``jobid: N``; end: the stamp before ``Finished jobid: N``)."""
+    stamp, pending, started = None, None, {}
+    rules: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        if m := _STAMP.match(line):
+            stamp = dt.datetime.strptime(" ".join(m.group(1).split()), "%a %b %d %H:%M:%S %Y")
+        elif m := re.match(r"^(?:local)?rule (\w+):", line):
+            pending = (m.group(1), stamp)
+        elif (m := re.match(r"^\s+jobid: (\d+)", line)) and pending:
+            started[m.group(1)] = pending
+            pending = None
+        elif (m := re.match(r"^Finished jobid: (\d+)", line)) and m.group(1) in started:
+            rule, t0 = started.pop(m.group(1))
+            if t0 is None or stamp is None:
+                continue
+            sec = (stamp - t0).total_seconds()
+            r = rules.setdefault(rule, {"jobs": 0, "total_s": 0.0, "max_s": 0.0})
+            r["jobs"] += 1
+            r["total_s"] += sec
+            r["max_s"] = max(r["max_s"], sec)
+    return rules
+
+
 def reproduction_times(root: Path) -> dict[str, Any]:
     """Per-rule totals of Snakemake's benchmark TSVs and the latest complete run's wall time."""
     bench = root / "results" / "benchmarks"
@@ -359,6 +384,7 @@ def reproduction_times(root: Path) -> dict[str, Any]:
             ]
             seconds = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else None
         wall = {"log": log.name, "jobs": int(done[-1][1]), "wall_s": seconds}
+        wall["rules"] = _log_rule_times(text)
         break
     return {"root": str(root), "rules": rules, "wall": wall}
 
@@ -384,7 +410,8 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "Drift = KDE (log q̂, ∇log q̂) + reverse-KL drift; network = generator forward + backward +",
         "Adam step on the same N. Aim: drift ≤ ½ network. *before*: the KDE as it was before the",
-        "hot-path work (benchmarks/reference_kde.py), measured in the same run.",
+        "hot-path work (benchmarks/reference_kde.py, with the old default `chunk_size: 1024`),",
+        "measured in the same run; the drift now uses `training.chunk_size` (default 256).",
         "",
         "| target | d | kernel | generator | network (ms) | drift (ms) | drift / network "
         "| drift before (ms) | before / network |",
@@ -451,9 +478,21 @@ def markdown(data: dict[str, Any]) -> str:
                 else "overall wall time not available (no complete Snakemake log)."
             )
         )
+        if wall and wall.get("rules"):
+            lines += [
+                "",
+                "Per rule in that run, from the log's timestamps (second resolution; 2 jobs at a "
+                "time on 2 cores):",
+                "",
+                "| rule | jobs | total (s) | max (s) |",
+                "|---|---|---|---|",
+            ]
+            for rule, r in sorted(wall["rules"].items(), key=lambda kv: -kv[1]["total_s"]):
+                lines.append(f"| {rule} | {r['jobs']} | {r['total_s']:.0f} | {r['max_s']:.0f} |")
+            lines.append("")
         lines += [
-            "Per rule, from the `benchmark:` TSVs (each job's latest run; the jobs ran 2 at a "
-            "time on 2 cores):",
+            "Per rule, from the `benchmark:` TSVs now under `results/benchmarks/` (each job's "
+            "latest run, which may be a later, partial rerun than the log above):",
             "",
             "| rule | jobs | total (s) | max (s) | max RSS (MB) |",
             "|---|---|---|---|---|",
@@ -517,7 +556,8 @@ def main(argv: list[str] | None = None) -> None:
     print("drift cost ...", flush=True)
     data["drift"] = [drift_cost(t, 2000, device, repeat) for t in ("gmm8", "gmm2hard16")]
     print("scaling ...", flush=True)
-    data["scaling"] = [scaling(d, ns, device, "laplace", 1024) for d in (2, 16)]
+    chunk = train_config(load_config(REPO / "config.yaml"), "gmm8").chunk_size
+    data["scaling"] = [scaling(d, ns, device, "laplace", chunk) for d in (2, 16)]
     print("sampling ...", flush=True)
     data["sampling"] = sampling(device, args.reproduction.resolve(), args.quick)
     print("reproduction ...", flush=True)

@@ -56,7 +56,7 @@ class FlowEstimatorConfig(FlowConfig):
 @dataclass
 class EstimatorOptions:
     kernel: str = "laplace"
-    chunk: int = 1024
+    chunk: int = 256
     flow: FlowEstimatorConfig = field(default_factory=FlowEstimatorConfig)
 
 
@@ -165,7 +165,7 @@ def load_estimator_state(
 def make_estimator(
     name: str,
     kernel: str = "laplace",
-    chunk: int = 1024,
+    chunk: int = 256,
     flow: FlowEstimatorConfig | None = None,
 ) -> Estimator:
     if name not in ESTIMATORS:

@@ -1,4 +1,9 @@
-"""The long results table (target, method, divergence, seed, metric, value) and its summary."""
+"""The long results table (target, method, divergence, seed, metric, value) and its summary.
+
+Run-to-run-varying measurements (wall times, throughputs) are not results: :func:`is_timing`
+decides which metrics they are and :func:`split_timing` routes them out of ``main.csv`` (which a
+rerun with the same seeds reproduces byte for byte) into ``timings.csv``.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,15 @@ from .results import summarise
 __all__ = [
     "HEADLINE",
     "REFERENCE_COLUMNS",
+    "TIMING",
+    "TIMING_METRICS",
+    "is_timing",
     "markdown_summary",
     "reference_markdown",
     "reference_run_rows",
     "reference_table_rows",
     "run_rows",
+    "split_timing",
 ]
 
 HEADLINE = (
@@ -29,7 +38,25 @@ HEADLINE = (
     "train_wall_s",
     "time_per_step_s",
 )
+# The training cost recorded in run.json and added to a run's rows.
 TIMING = ("train_wall_s", "time_per_step_s", "target_evaluations")
+# Clock-measured metrics: by name, or by one of these suffixes (new timings need no edit here).
+TIMING_METRICS = ("train_wall_s", "time_per_step_s", "samples_per_s", "fit_wall_s", "fit_cpu_s")
+TIMING_SUFFIXES = ("_wall_s", "_cpu_s", "_time_s", "_per_s", "_per_step_s", "_seconds")
+
+
+def is_timing(metric: str) -> bool:
+    """Whether ``metric`` is a clock measurement (varies between identical runs)."""
+    return metric in TIMING_METRICS or metric.endswith(TIMING_SUFFIXES)
+
+
+def split_timing(
+    rows: Sequence[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(results, timings)``: the long table's rows without and with :func:`is_timing` metrics."""
+    results = [r for r in rows if not is_timing(r["metric"])]
+    timings = [r for r in rows if is_timing(r["metric"])]
+    return results, timings
 
 
 def run_rows(info: dict[str, Any], metrics: dict[str, float]) -> list[dict[str, Any]]:

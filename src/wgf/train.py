@@ -82,7 +82,7 @@ class TrainConfig:
     kernel: str = "laplace"
     tau_init: float = 0.5
     tau_final_ratio: float = 0.3
-    chunk_size: int = 1024
+    chunk_size: int = 256
     log_r_clip: float = 10.0
     log_every: int = 100
     checkpoint_every: int = 100

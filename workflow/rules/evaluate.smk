@@ -23,7 +23,8 @@ rule evaluate:
 
 
 rule table_main:
-    """Long table of every metric of every run, and its mean ± std summary over seeds."""
+    """Long table of every metric of every run (clock timings apart, in timings.csv), and its
+    mean ± std summary over seeds."""
     input:
         metrics=[m for t in TARGETS for m in runs(t, "metrics.json")],
         info=[i for t in TARGETS for i in runs(t, "run.json")],
@@ -39,6 +40,7 @@ rule table_main:
             labels={"table": "main (long)"},
         ),
         md="results/tables/main.md",
+        timings="results/tables/timings.csv",
     log:
         "results/logs/table_main.log",
     benchmark:
