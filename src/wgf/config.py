@@ -18,11 +18,13 @@ import yaml
 from .divergences import UnknownDivergence, get_divergence
 from .estimators import ESTIMATORS
 from .flows import ReferenceConfig
+from .methods import BASELINE_DEFAULTS, UnknownMethod, get_method, method_settings
 from .targets import Target, TargetError, build_target
 from .train import TrainConfig
 
 __all__ = [
     "DEFAULTS",
+    "baseline_settings",
     "ConfigError",
     "load_config",
     "prepare",
@@ -70,6 +72,15 @@ DEFAULTS: dict[str, Any] = {
             "warmup_steps": 200,
             "lr": 1e-3,
             "batch_size": None,
+        },
+        "score_net": {
+            "hidden": 64,
+            "layers": 3,
+            "steps": 2,
+            "warmup_steps": 200,
+            "lr": 1e-3,
+            "batch_size": None,
+            "sigma_spread": 2.0,
         },
     },
     "generator": {
@@ -137,6 +148,8 @@ DEFAULTS: dict[str, Any] = {
         "device": "cpu",
         "seed": 0,
     },
+    # The baselines beside the generators (wgf.methods; rules in workflow/rules/baselines.smk).
+    "baselines": BASELINE_DEFAULTS,
 }
 
 
@@ -176,6 +189,11 @@ def prepare(raw: dict[str, Any] | None) -> dict[str, Any]:
             get_divergence(name)
         except UnknownDivergence as err:
             raise ConfigError(f"config key 'divergences[{i}]': {err}") from err
+    for i, method in enumerate(config["baselines"]["methods"]):
+        try:
+            get_method(method)
+        except UnknownMethod as err:
+            raise ConfigError(f"config key 'baselines.methods[{i}]': {err}") from err
     for name in config["targets"]:
         target = target_of(config, name)
         tcfg = train_config(config, name)
@@ -243,3 +261,17 @@ def uses_reference(config: dict[str, Any], target: str, divergence: str) -> bool
     """Whether run (target, divergence) needs the target's reference flow (LV with a flow or
     mixture reference; a non-homogeneous weight with ``normaliser: reference``)."""
     return train_config(config, target).uses_reference(get_divergence(divergence))
+
+
+def baseline_settings(config: dict[str, Any], target: str, method: str) -> dict[str, Any]:
+    """Resolved settings of baseline ``method`` on ``target`` (plain data; a change reruns)."""
+    tcfg = train_config(config, target)
+    ref, seed = reference_config(config, target)
+    return method_settings(
+        config["baselines"],
+        method,
+        tcfg.to_dict(),
+        ref.to_dict(),
+        tcfg.generator.init_scale,
+        config["evaluation"]["n_samples"],
+    )

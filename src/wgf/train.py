@@ -25,6 +25,7 @@ from .estimators import FlowEstimatorConfig, make_estimator
 from .flows import Reference
 from .generator import Generator
 from .kde import bandwidth_schedule
+from .score_net import ScoreNetConfig
 from .targets import Target
 
 __all__ = [
@@ -73,6 +74,7 @@ class TrainConfig:
     normaliser: str = "batch"
     lv: LVConfig = field(default_factory=LVConfig)
     flow_estimator: FlowEstimatorConfig = field(default_factory=FlowEstimatorConfig)
+    score_net: ScoreNetConfig = field(default_factory=ScoreNetConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +86,7 @@ class TrainConfig:
             "generator": GeneratorConfig,
             "lv": LVConfig,
             "flow_estimator": FlowEstimatorConfig,
+            "score_net": ScoreNetConfig,
         }
         kwargs = {k: v for k, v in data.items() if k not in nested}
         for key, kind in nested.items():
@@ -186,7 +189,9 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: cfg.lr_final_ratio ** (k / max(cfg.steps - 1, 1))
     )
-    estimate = make_estimator(cfg.estimator, cfg.kernel, cfg.chunk_size, cfg.flow_estimator)
+    estimate = make_estimator(
+        cfg.estimator, cfg.kernel, cfg.chunk_size, cfg.flow_estimator, cfg.score_net
+    )
     history: list[dict[str, float]] = []
     start = time.perf_counter()
     bar = tqdm(
