@@ -18,15 +18,29 @@ rule evaluate:
         mem_mb=4000,
     params:
         evaluation=CONFIG["evaluation"],
+        throughput_samples=CONFIG["baselines"]["throughput_samples"],
     script:
         "../scripts/evaluate.py"
 
 
 rule table_main:
-    """Long table of every metric of every run, and its mean ± std summary over seeds."""
+    """Long table of every metric of every run (generators and baselines), and its mean ± std
+    summary over seeds."""
     input:
         metrics=[m for t in TARGETS for m in runs(t, "metrics.json")],
         info=[i for t in TARGETS for i in runs(t, "run.json")],
+        baseline_metrics=expand(
+            "results/baselines/{target}/{method}/seed{seed}/metrics.json",
+            target=TARGETS,
+            method=BASELINES,
+            seed=SEEDS,
+        ),
+        baseline_info=expand(
+            "results/baselines/{target}/{method}/seed{seed}/run.json",
+            target=TARGETS,
+            method=BASELINES,
+            seed=SEEDS,
+        ),
     output:
         csv=report(
             "results/tables/main.csv",

@@ -1,5 +1,6 @@
-"""Collect every run's metrics into results/tables/main.csv and summarise over seeds."""
+"""Every run's metrics (generators and baselines) into results/tables/main.csv, with a summary."""
 
+from wgf.comparison import baseline_run_rows
 from wgf.results import TABLE_COLUMNS, read_json, write_csv
 from wgf.runlog import redirect_output
 from wgf.tables import markdown_summary, run_rows
@@ -9,6 +10,10 @@ with redirect_output(sm.log[0]):
     rows = []
     for metrics_path, info_path in zip(sm.input.metrics, sm.input.info, strict=True):
         rows += run_rows(read_json(info_path), read_json(metrics_path))
+    for metrics_path, info_path in zip(
+        sm.input.baseline_metrics, sm.input.baseline_info, strict=True
+    ):
+        rows += baseline_run_rows(read_json(info_path), read_json(metrics_path))
     write_csv(sm.output.csv, rows, TABLE_COLUMNS)
     with open(sm.output.md, "w") as fh:
         fh.write(markdown_summary(rows))
