@@ -102,7 +102,10 @@ def comparison_markdown(rows: Sequence[dict[str, Any]], kinds: dict[str, str]) -
         "chains/particles: final samples over their sampling wall time) and",
         "`target_evaluations_per_sample` (0 for a trained one-step sampler). Quality metrics of",
         "samplers use their `n` final states (SVGD: the particle count, fewer than the",
-        "generators' samples, which biases its MMD upward). Per-mode weights: comparison.csv.",
+        "generators' samples, which biases its MMD upward). Generator-kind baselines train with",
+        "the target's training settings but `baselines.generator.steps` steps (column",
+        "`train_steps`; the default, 750, is half the main grid's). Per-mode weights:",
+        "comparison.csv.",
         "",
     ]
     for target in dict.fromkeys(s["target"] for s in stats):

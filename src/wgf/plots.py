@@ -1015,7 +1015,7 @@ def plot_mala_cost(
     names = list(curves) + list(levels)
     colors = _colors(names)
     with plt.rc_context(_STYLE):
-        fig = Figure(figsize=(5.2, 3.6), layout="constrained")
+        fig = Figure(figsize=(7.6, 3.6), layout="constrained")
         ax = fig.subplots()
         for name, curve in curves.items():
             x = [row["target_evaluations_per_sample"] for row in curve]
@@ -1038,6 +1038,17 @@ def plot_mala_cost(
                 f"break-even n*: {m['break_even_evaluations']:.3g} (evals), "
                 f"{m['break_even_wall']:.3g} (wall)",
             ]
-            _annotate(ax, lines, "lower left")
-        ax.legend(loc="upper right", frameon=False, fontsize=7)
+            ax.text(
+                1.03,
+                0.0,
+                "\n".join(lines),
+                transform=ax.transAxes,
+                ha="left",
+                va="bottom",
+                fontsize=7,
+                linespacing=1.3,
+                bbox=_BOX_STYLE,
+            )
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=7)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         _save(fig, paths)

@@ -130,6 +130,7 @@ rule figure_mala_cost:
         break_even="results/tables/break_even.json",
     output:
         pdf="results/figures/mala_cost_{target}.pdf",
+        png="results/figures/mala_cost_{target}.png",
     log:
         "results/logs/figure_mala_cost/{target}.log",
     benchmark:

@@ -22,5 +22,5 @@ with redirect_output(sm.log[0]):
             name = method if method in METHODS else f"{method} {row['divergence']}"
             levels[name] = float(row["mean"])
     best = next((b for b in read_json(sm.input.break_even) if b["target"] == target), None)
-    plot_mala_cost(target, curves, levels, best, [sm.output.pdf])
+    plot_mala_cost(target, curves, levels, best, [sm.output.pdf, sm.output.png])
     print(f"{target}: {len(curves)} chain methods, {len(levels)} one-step levels")
