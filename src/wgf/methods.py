@@ -70,7 +70,13 @@ BASELINE_DEFAULTS: dict[str, Any] = {
         "step_size": None,  # null: MALA's adapted step (tuned on 1000 chains, cost counted)
         "budgets": [1, 3, 10, 30, 100],
     },
-    "svgd": {"particles": 500, "steps": 300, "step_size": 0.05, "budgets": [10, 30, 100]},
+    "svgd": {
+        "particles": 500,
+        "steps": 300,
+        "step_size": 0.05,
+        "adagrad": True,  # Liu & Wang's per-coordinate steps; false: fixed steps
+        "budgets": [10, 30, 100],
+    },
     # The target's reference-flow settings with these on top; method forced to reverse_kl.
     "flow": {
         "architecture": "maf",
@@ -218,6 +224,7 @@ def _run_svgd(target: Target, settings: dict[str, Any], seed: int, reference=Non
         settings["step_size"],
         _recorder(target, reference),
         _budgets(settings),
+        settings["adagrad"],
     )
     return _chain_run(result, n, {"steps": settings["steps"]})
 

@@ -179,9 +179,15 @@ def svgd(
     step_size: float = 0.1,
     record: Record | None = None,
     record_at: Sequence[int] = (),
+    adagrad: bool = True,
 ) -> ChainResult:
-    """Move the particles ``x0`` by ``steps`` SVGD updates with Adagrad-style step sizes
-    (per-coordinate, ``step_size / (1e-6 + √(running mean of φ²))``, as in Liu & Wang's code)."""
+    """Move the particles ``x0`` by ``steps`` SVGD updates.
+
+    ``adagrad`` (default, Liu & Wang's code): per-coordinate steps ``step_size / (1e-6 +
+    √(running mean of φ²))``. Otherwise fixed steps ``x ← x + step_size · φ``, the Euler
+    discretisation of the Stein flow: its variance converges slowly (on N(0, I), 500 particles,
+    variance ≈ 1.5 at flow time 300), while Adagrad's rescaling reaches the moments but, on
+    gmm8, moved mass between modes (mode-weight TV 0.27 against 0.09 with fixed steps)."""
     if steps < 1:
         raise ValueError(f"steps must be ≥ 1, got {steps}")
     x = x0.detach().float().clone()
@@ -194,8 +200,10 @@ def svgd(
     in_record = 0.0
     for k in range(1, steps + 1):
         phi = svgd_direction(x, target.score(x))
-        hist = phi.square() if k == 1 else alpha * hist + (1 - alpha) * phi.square()
-        x = x + step_size * phi / (1e-6 + hist.sqrt())
+        if adagrad:
+            hist = phi.square() if k == 1 else alpha * hist + (1 - alpha) * phi.square()
+            phi = phi / (1e-6 + hist.sqrt())
+        x = x + step_size * phi
         if not torch.isfinite(x).all():
             raise FloatingPointError(f"SVGD particles became non-finite at step {k}")
         if record is not None and k in marks:
