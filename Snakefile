@@ -22,6 +22,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/diagnostics.smk"
+include: "workflow/rules/baselines.smk"
 
 
 rule all:

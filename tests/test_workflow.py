@@ -120,12 +120,15 @@ def test_smoke_workflow_end_to_end(smoke_run):
     with open(results / "tables" / "main.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["target", "method", "divergence", "seed", "metric", "value"]
-    runs = {
-        (r["target"], r["divergence"], r["seed"]) for r in rows if r["method"] != "reference_flow"
-    }
+    generators = [r for r in rows if r["method"].startswith("generator_")]
+    runs = {(r["target"], r["divergence"], r["seed"]) for r in generators}
     assert len(runs) == len(smoke["targets"]) * len(smoke["divergences"]) * len(smoke["seeds"])
     flows = {r["target"] for r in rows if r["method"] == "reference_flow"}
     assert flows == set(smoke["targets"])  # the reference flow as a one-step sampler
+    others = [r for r in rows if r not in generators and r["method"] != "reference_flow"]
+    baselines = {(r["target"], r["method"], r["seed"]) for r in others}
+    n_baselines = len(smoke["targets"]) * len(smoke["baselines"]["methods"]) * len(smoke["seeds"])
+    assert len(baselines) == n_baselines
     metrics = {r["metric"] for r in rows}
     assert {"mmd_median", "w2", "sinkhorn", "mode_weight_max_error", "emc"} <= metrics
     # Clock measurements live apart, so that main.csv is reproducible byte for byte.
@@ -140,6 +143,10 @@ def test_smoke_workflow_end_to_end(smoke_run):
         for name in (f"samples_{target}.pdf", f"samples_{target}.png", f"training_{target}.pdf"):
             assert (results / "figures" / name).stat().st_size > 10_000
     assert (results / "figures" / "lv_reference.pdf").stat().st_size > 10_000
+    comparison = (results / "tables" / "comparison.md").read_text()
+    assert all(f"| {m} |" in comparison for m in smoke["baselines"]["methods"])
+    assert "break-even" in comparison
+    assert (results / "figures" / "comparison_gmm8.pdf").stat().st_size > 10_000
     for rule in ("build_target", "train", "evaluate", "figure_samples", "figure_training"):
         assert any((results / "logs" / rule).rglob("*.log")), rule
         assert any((results / "benchmarks" / rule).rglob("*.tsv")), rule

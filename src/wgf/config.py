@@ -18,11 +18,13 @@ import yaml
 from .divergences import UnknownDivergence, get_divergence
 from .estimators import ESTIMATORS
 from .flows import ReferenceConfig
+from .methods import BASELINE_DEFAULTS, UnknownMethod, get_method, method_settings
 from .targets import Target, TargetError, build_target
 from .train import TrainConfig
 
 __all__ = [
     "DEFAULTS",
+    "baseline_settings",
     "ConfigError",
     "load_config",
     "lv_reference_runs",
@@ -75,6 +77,15 @@ DEFAULTS: dict[str, Any] = {
             "warmup_steps": 200,
             "lr": 1e-3,
             "batch_size": None,
+        },
+        "score_net": {
+            "hidden": 64,
+            "layers": 3,
+            "steps": 2,
+            "warmup_steps": 200,
+            "lr": 1e-3,
+            "batch_size": None,
+            "sigma_spread": 2.0,
         },
     },
     "generator": {
@@ -153,6 +164,8 @@ DEFAULTS: dict[str, Any] = {
         "device": "cpu",
         "seed": 0,
     },
+    # The baselines beside the generators (wgf.methods; rules in workflow/rules/baselines.smk).
+    "baselines": BASELINE_DEFAULTS,
 }
 
 
@@ -197,6 +210,21 @@ def prepare(raw: dict[str, Any] | None) -> dict[str, Any]:
             get_divergence(name)
         except UnknownDivergence as err:
             raise ConfigError(f"config key 'figures.lv_reference.divergences[{i}]': {err}") from err
+    for i, method in enumerate(config["baselines"]["methods"]):
+        try:
+            get_method(method)
+        except UnknownMethod as err:
+            raise ConfigError(f"config key 'baselines.methods[{i}]': {err}") from err
+    for i, method in enumerate(config["baselines"]["generator"].get("full_steps", [])):
+        try:
+            kind = get_method(method).kind
+        except UnknownMethod as err:
+            raise ConfigError(f"config key 'baselines.generator.full_steps[{i}]': {err}") from err
+        if kind != "generator":
+            raise ConfigError(
+                f"config key 'baselines.generator.full_steps[{i}]': {method!r} is a {kind}, "
+                "not a generator-kind method"
+            )
     for name in config["targets"]:
         target = target_of(config, name)
         tcfg = train_config(config, name)
@@ -283,3 +311,17 @@ def uses_reference(config: dict[str, Any], target: str, divergence: str) -> bool
     """Whether run (target, divergence) needs the target's reference flow (LV with a flow or
     mixture reference; a non-homogeneous weight with ``normaliser: reference``)."""
     return train_config(config, target).uses_reference(get_divergence(divergence))
+
+
+def baseline_settings(config: dict[str, Any], target: str, method: str) -> dict[str, Any]:
+    """Resolved settings of baseline ``method`` on ``target`` (plain data; a change reruns)."""
+    tcfg = train_config(config, target)
+    ref, seed = reference_config(config, target)
+    return method_settings(
+        config["baselines"],
+        method,
+        tcfg.to_dict(),
+        ref.to_dict(),
+        tcfg.generator.init_scale,
+        config["evaluation"]["n_samples"],
+    )

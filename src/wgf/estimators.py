@@ -14,6 +14,8 @@ treat stateless ones (plain closures) uniformly.
 * ``flow``: a small normalizing flow fitted online to the batch (SCIENCE.md §5): ``warmup_steps``
   maximum-likelihood steps on the first batch, then ``steps`` per call, warm-started; ``log q̂``
   and ``∇log q̂`` by autograd. ``tau`` is ignored.
+* ``score_net``: a score network fitted online by denoising score matching at noise ``τ``
+  (Luo et al. 2023; :mod:`wgf.score_net`), warm-started; ``log q̂`` is the batch's KDE.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch
 
 from .flows import Flow, FlowConfig, fit_flow_ml
 from .kde import kde_stats, mean_shift
+from .score_net import ScoreNetConfig, ScoreNetEstimator
 
 __all__ = [
     "ESTIMATORS",
@@ -58,6 +61,7 @@ class EstimatorOptions:
     kernel: str = "laplace"
     chunk: int = 256
     flow: FlowEstimatorConfig = field(default_factory=FlowEstimatorConfig)
+    score_net: ScoreNetConfig = field(default_factory=ScoreNetConfig)
 
 
 def _kde(options: EstimatorOptions) -> Estimator:
@@ -143,10 +147,15 @@ def _flow(options: EstimatorOptions) -> Estimator:
     return FlowEstimator(options.flow)
 
 
+def _score_net(options: EstimatorOptions) -> Estimator:
+    return ScoreNetEstimator(options.score_net, options.kernel, options.chunk)
+
+
 ESTIMATORS: dict[str, Callable[[EstimatorOptions], Estimator]] = {
     "kde": _kde,
     "drifting": _drifting,
     "flow": _flow,
+    "score_net": _score_net,
 }
 
 
@@ -167,7 +176,11 @@ def make_estimator(
     kernel: str = "laplace",
     chunk: int = 256,
     flow: FlowEstimatorConfig | None = None,
+    score_net: ScoreNetConfig | None = None,
 ) -> Estimator:
     if name not in ESTIMATORS:
         raise ValueError(f"unknown score estimator {name!r}; known: {', '.join(ESTIMATORS)}")
-    return ESTIMATORS[name](EstimatorOptions(kernel, chunk, flow or FlowEstimatorConfig()))
+    options = EstimatorOptions(
+        kernel, chunk, flow or FlowEstimatorConfig(), score_net or ScoreNetConfig()
+    )
+    return ESTIMATORS[name](options)

@@ -41,6 +41,7 @@ from .estimators import (
 from .flows import Reference
 from .generator import Generator
 from .kde import bandwidth_schedule
+from .score_net import ScoreNetConfig
 from .targets import Target
 
 __all__ = [
@@ -91,6 +92,7 @@ class TrainConfig:
     normaliser: str = "batch"
     lv: LVConfig = field(default_factory=LVConfig)
     flow_estimator: FlowEstimatorConfig = field(default_factory=FlowEstimatorConfig)
+    score_net: ScoreNetConfig = field(default_factory=ScoreNetConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +104,7 @@ class TrainConfig:
             "generator": GeneratorConfig,
             "lv": LVConfig,
             "flow_estimator": FlowEstimatorConfig,
+            "score_net": ScoreNetConfig,
         }
         kwargs = {k: v for k, v in data.items() if k not in nested}
         for key, kind in nested.items():
@@ -263,7 +266,9 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: cfg.lr_final_ratio ** (k / max(cfg.steps - 1, 1))
     )
-    estimate = make_estimator(cfg.estimator, cfg.kernel, cfg.chunk_size, cfg.flow_estimator)
+    estimate = make_estimator(
+        cfg.estimator, cfg.kernel, cfg.chunk_size, cfg.flow_estimator, cfg.score_net
+    )
     history: list[dict[str, float]] = []
     first, elapsed = 0, 0.0
     path = Path(checkpoint) if checkpoint is not None else None

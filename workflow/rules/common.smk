@@ -1,5 +1,6 @@
 import wgf.config
 import wgf.divergences
+import wgf.methods
 
 # Validates semantics (divergence names, target densities, user energies) and fills defaults;
 # a ConfigError here stops the workflow before any job is scheduled.
@@ -17,6 +18,9 @@ RUN_DIVERGENCES = list(
     dict.fromkeys(DIVERGENCES + (LV_DIVERGENCES if LV_TARGETS else []))
 )
 RUN = "results/runs/{target}/{divergence}/seed{seed}"
+BASELINES = list(CONFIG["baselines"]["methods"])
+SAMPLER_METHODS = [m for m in BASELINES if wgf.methods.get_method(m).kind == "sampler"]
+ONESTEP_METHODS = [m for m in BASELINES if m not in SAMPLER_METHODS]
 ENV = "../../envs/wgf.yaml"
 
 
@@ -29,6 +33,11 @@ wildcard_constraints:
 def train_params(target):
     """The resolved training settings of a target, as plain data (a change reruns its jobs)."""
     return wgf.config.train_config(CONFIG, target).to_dict()
+
+
+def baseline_params(target, method):
+    """The resolved settings of baseline ``method`` on ``target`` (a change reruns its jobs)."""
+    return wgf.config.baseline_settings(CONFIG, target, method)
 
 
 def runs(target, name, seeds=None, divergences=None):
@@ -61,4 +70,11 @@ def final_outputs():
         outputs.append("results/figures/fields_gmm8.pdf")
     if LV_TARGETS:
         outputs.append("results/figures/lv_reference.pdf")
+    outputs += ["results/tables/comparison.md", "results/tables/comparison.csv"]
+    if "mala" in BASELINES:
+        outputs += expand("results/figures/mala_cost_{target}.pdf", target=TARGETS)
+    if "gmm8" in TARGETS:
+        outputs.append("results/figures/comparison_gmm8.pdf")
+    if "gmm40" in TARGETS:
+        outputs.append("results/tables/gmm40_published_protocol.md")
     return outputs

@@ -18,13 +18,14 @@ rule evaluate:
         mem_mb=4000,
     params:
         evaluation=CONFIG["evaluation"],
+        throughput_samples=CONFIG["baselines"]["throughput_samples"],
     script:
         "../scripts/evaluate.py"
 
 
 rule table_main:
-    """Long table of every metric of every run (clock timings apart, in timings.csv), and its
-    mean ± std summary over seeds."""
+    """Long table of every metric of every run (generators, the reference flows, the baselines;
+    clock timings apart, in timings.csv), and its mean ± std summary over seeds."""
     input:
         metrics=[m for t in TARGETS for m in runs(t, "metrics.json")],
         info=[i for t in TARGETS for i in runs(t, "run.json")],
@@ -32,6 +33,18 @@ rule table_main:
             "results/reference/{target}/metrics.json", target=TARGETS
         ),
         reference_info=expand("results/reference/{target}/log_z.json", target=TARGETS),
+        baseline_metrics=expand(
+            "results/baselines/{target}/{method}/seed{seed}/metrics.json",
+            target=TARGETS,
+            method=BASELINES,
+            seed=SEEDS,
+        ),
+        baseline_info=expand(
+            "results/baselines/{target}/{method}/seed{seed}/run.json",
+            target=TARGETS,
+            method=BASELINES,
+            seed=SEEDS,
+        ),
     output:
         csv=report(
             "results/tables/main.csv",

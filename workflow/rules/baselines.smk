@@ -1,0 +1,204 @@
+# Baselines beside the one-step generators (wgf.methods): MALA/ULA/SVGD chains, a reverse-KL
+# flow, and generator-kind entries (drifting, score_net); the comparison tables and figures.
+BASELINE = "results/baselines/{target}/{method}/seed{seed}"
+
+
+def baseline_runs(name, targets=None, methods=None, seeds=None):
+    return expand(
+        f"{BASELINE}/{name}",
+        target=targets or TARGETS,
+        method=BASELINES if methods is None else methods,
+        seed=seeds or SEEDS,
+    )
+
+
+def main_runs(name, targets=None, seeds=None, divergences=None):
+    return [m for t in targets or TARGETS for m in runs(t, name, seeds, divergences)]
+
+
+def _alternatives(names):
+    """A wildcard regex matching exactly ``names`` (nothing when empty)."""
+    return "|".join(names) if names else "(?!)"
+
+
+BASELINE_RULE = dict(
+    log=f"results/logs/baseline/{{target}}/{{method}}/seed{{seed}}.log",
+    benchmark=f"results/benchmarks/baseline/{{target}}/{{method}}/seed{{seed}}.tsv",
+)
+
+
+rule baseline_sampler:
+    """Run one iterative baseline (MALA, ULA, SVGD); score its final states, record its
+    quality-versus-budget curve."""
+    input:
+        spec="results/targets/{target}/target.json",
+        reference="results/targets/{target}/samples.npy",
+    output:
+        samples=f"{BASELINE}/samples.npy",
+        metrics=f"{BASELINE}/metrics.json",
+        info=f"{BASELINE}/run.json",
+        curve=f"{BASELINE}/curve.csv",
+    log:
+        BASELINE_RULE["log"],
+    benchmark:
+        BASELINE_RULE["benchmark"]
+    wildcard_constraints:
+        method=_alternatives(SAMPLER_METHODS),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        settings=lambda w: baseline_params(w.target, w.method),
+        evaluation=CONFIG["evaluation"],
+        throughput_samples=CONFIG["baselines"]["throughput_samples"],
+    script:
+        "../scripts/baseline.py"
+
+
+rule baseline_onestep:
+    """Train one one-step baseline (reverse-KL flow, drifting, score_net); score it, time its
+    throughput."""
+    input:
+        spec="results/targets/{target}/target.json",
+        reference="results/targets/{target}/samples.npy",
+    output:
+        samples=f"{BASELINE}/samples.npy",
+        metrics=f"{BASELINE}/metrics.json",
+        info=f"{BASELINE}/run.json",
+        model=f"{BASELINE}/model.pt",
+    log:
+        BASELINE_RULE["log"],
+    benchmark:
+        BASELINE_RULE["benchmark"]
+    wildcard_constraints:
+        method=_alternatives(ONESTEP_METHODS),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        settings=lambda w: baseline_params(w.target, w.method),
+        evaluation=CONFIG["evaluation"],
+        throughput_samples=CONFIG["baselines"]["throughput_samples"],
+    script:
+        "../scripts/baseline.py"
+
+
+rule table_comparison:
+    """Every method × target × metric (mean ± std), with MALA's cost and the break-even."""
+    input:
+        metrics=main_runs("metrics.json"),
+        info=main_runs("run.json"),
+        baseline_metrics=baseline_runs("metrics.json"),
+        baseline_info=baseline_runs("run.json"),
+        curves=baseline_runs(
+            "curve.csv", methods=["mala"] if "mala" in BASELINES else []
+        ),
+    output:
+        md="results/tables/comparison.md",
+        csv="results/tables/comparison.csv",
+        break_even="results/tables/break_even.json",
+    log:
+        "results/logs/table_comparison.log",
+    benchmark:
+        "results/benchmarks/table_comparison.tsv"
+    conda:
+        ENV
+    params:
+        chains=(
+            {t: baseline_params(t, "mala").get("chains") for t in TARGETS}
+            if "mala" in BASELINES
+            else {}
+        ),
+    script:
+        "../scripts/table_comparison.py"
+
+
+rule figure_mala_cost:
+    """MMD against target evaluations per sample: MALA's (and ULA's) curves, the one-step
+    methods' levels, the training costs and the break-even."""
+    input:
+        curves=lambda w: baseline_runs(
+            "curve.csv",
+            targets=[w.target],
+            methods=[m for m in BASELINES if m in ("mala", "ula")],
+        ),
+        csv="results/tables/comparison.csv",
+        break_even="results/tables/break_even.json",
+    output:
+        pdf="results/figures/mala_cost_{target}.pdf",
+        png="results/figures/mala_cost_{target}.png",
+    log:
+        "results/logs/figure_mala_cost/{target}.log",
+    benchmark:
+        "results/benchmarks/figure_mala_cost/{target}.tsv"
+    conda:
+        ENV
+    params:
+        methods=[m for m in BASELINES if m in ("mala", "ula")],
+        seeds=SEEDS,
+        chains=lambda w: {
+            m: baseline_params(w.target, m)["chains"]
+            for m in BASELINES
+            if m in ("mala", "ula")
+        },
+    script:
+        "../scripts/figure_mala_cost.py"
+
+
+def comparison_panels(target):
+    """Panels of the comparison figure: the main grid's reverse/forward-KL generators and every
+    baseline, at seed figures.seed."""
+    seed = [CONFIG["figures"]["seed"]]
+    divs = [d for d in ("reverse_kl", "forward_kl") if d in DIVERGENCES]
+    names = [f"generator {d}" for d in divs] + list(BASELINES)
+    main = lambda name: runs(target, name, seed, divs) if divs else []
+    paths = main("samples.npy") + baseline_runs("samples.npy", [target], seeds=seed)
+    metrics = main("metrics.json") + baseline_runs("metrics.json", [target], seeds=seed)
+    return names, paths, metrics
+
+
+rule figure_comparison:
+    """Samples per method on a 2-D target, exact samples for reference."""
+    input:
+        spec="results/targets/{target}/target.json",
+        reference="results/targets/{target}/samples.npy",
+        samples=lambda w: comparison_panels(w.target)[1],
+        metrics=lambda w: comparison_panels(w.target)[2],
+    output:
+        pdf="results/figures/comparison_{target}.pdf",
+        png="results/figures/comparison_{target}.png",
+    log:
+        "results/logs/figure_comparison/{target}.log",
+    benchmark:
+        "results/benchmarks/figure_comparison/{target}.tsv"
+    conda:
+        ENV
+    params:
+        names=lambda w: comparison_panels(w.target)[0],
+    script:
+        "../scripts/figure_comparison.py"
+
+
+rule table_published:
+    """A target in the DEM/iDEM protocol: 1000 vs 1000 exact samples, x-W2 by exact OT, mode TV."""
+    input:
+        spec="results/targets/{target}/target.json",
+        samples=lambda w: main_runs("samples.npy", [w.target]),
+        info=lambda w: main_runs("run.json", [w.target]),
+        baseline_samples=lambda w: baseline_runs("samples.npy", [w.target]),
+        baseline_info=lambda w: baseline_runs("run.json", [w.target]),
+    output:
+        md="results/tables/{target}_published_protocol.md",
+        csv="results/tables/{target}_published_protocol.csv",
+    log:
+        "results/logs/table_published/{target}.log",
+    benchmark:
+        "results/benchmarks/table_published/{target}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/table_published.py"
