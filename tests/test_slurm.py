@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from tests.snakemake_output import job_counts
+from wgf.tables import is_timing
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -32,7 +33,6 @@ SMOKE = REPO / "tests" / "smoke" / "config.yaml"
 START = REPO / "tests" / "slurm" / "start_slurm.sh"
 PROFILE = REPO / "profiles" / "slurm-test"
 # Metrics that measure time: they differ between any two runs.
-TIMING = {"train_wall_s", "time_per_step_s", "samples_per_s"}
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.")
 
 
@@ -174,16 +174,17 @@ def _metrics(workdir: Path) -> dict[tuple, str]:
         return {
             (r["target"], r["method"], r["divergence"], r["seed"], r["metric"]): r["value"]
             for r in csv.DictReader(fh)
-            if r["metric"] not in TIMING
+            if not is_timing(r["metric"])
         }
 
 
 def test_workflow_through_slurm_matches_local_run(slurm, tmp_path):
-    # The smoke settings on one target, two divergences, one seed (13 SLURM jobs).
+    # The smoke settings on one target, two divergences, one seed and one baseline (MALA).
     config = yaml.safe_load(SMOKE.read_text())
     config.update(seeds=[0], divergences=["reverse_kl", "forward_kl"], targets={"gmm8": {}})
     config["training"]["steps"] = 20
     config["figures"]["lv_reference"]["targets"] = []  # no extra LV runs here
+    config["baselines"]["methods"] = ["mala"]  # one baseline through SLURM is enough
     path = tmp_path / "slurm.yaml"
     path.write_text(yaml.safe_dump(config))
 
