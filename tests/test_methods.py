@@ -16,6 +16,7 @@ import wgf.config
 from tests.snakemake_output import job_counts
 from wgf.comparison import break_even, published_protocol
 from wgf.methods import METHODS, UnknownMethod, generator_method, get_method, run_baseline
+from wgf.plots import plot_mala_cost
 from wgf.targets import build_target
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +53,7 @@ def gmm8():
 
 
 @pytest.mark.parametrize("name", list(METHODS))
-def test_every_method_runs_on_gmm8(name, gmm8):
+def test_every_method_runs_on_gmm8(name, gmm8, tmp_path):
     target, reference = gmm8
     config = smoke_config()
     settings = wgf.config.baseline_settings(config, "gmm8", name)
@@ -69,6 +70,8 @@ def test_every_method_runs_on_gmm8(name, gmm8):
         assert run.curve[-1]["steps"] == settings["steps"]
     else:
         assert run.model is not None and result["target_evaluations_per_sample"] == 0
+        torch.save(run.model, tmp_path / "model.pt")  # plain data: loads with weights_only
+        assert torch.load(tmp_path / "model.pt", weights_only=True)["hparams"]
         assert run.info["target_evaluations"] > 0 and run.info["train_wall_s"] > 0
 
 
@@ -183,3 +186,24 @@ def test_dry_run_lists_one_baseline_job_per_target_method_seed(tmp_path):
     assert jobs["baseline_sampler"] == len(samplers) * per
     assert jobs["baseline_onestep"] == (len(methods) - len(samplers)) * per
     assert jobs["table_comparison"] == 1 and jobs["figure_comparison"] == 1
+
+
+def test_mala_cost_figure(tmp_path):
+    curve = [
+        {"target_evaluations_per_sample": e, "mmd_median": m} for e, m in ((8, 0.1), (62, 0.02))
+    ]
+    best = {
+        "best_method": "generator_kde",
+        "best_divergence": "reverse_kl",
+        "train_evaluations": 3e6,
+        "train_wall_s": 30.0,
+        "mmd_median": {
+            "reached": True,
+            "mala_steps": 30,
+            "break_even_evaluations": 5e4,
+            "break_even_wall": 1e6,
+        },
+    }
+    path = tmp_path / "cost.pdf"
+    plot_mala_cost("gmm8", {"mala": curve}, {"generator_kde reverse_kl": 0.03}, best, [path])
+    assert path.stat().st_size > 5_000

@@ -165,7 +165,7 @@ def _chain_run(result: ChainResult, n: int, extra: dict[str, Any]) -> MethodRun:
         "sampling_wall_s": result.wall_s,
         "samples_per_s": n / result.wall_s,
         "target_evaluations_per_sample": result.target_evaluations / n,
-        "acceptance": result.acceptance,
+        "acceptance": None if np.isnan(result.acceptance) else result.acceptance,
         "step_size": result.step_size,
         **extra,
     }

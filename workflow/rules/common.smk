@@ -31,8 +31,14 @@ wildcard_constraints:
 
 
 def train_params(target):
-    """The resolved training settings of a target, as plain data (a change reruns its jobs)."""
-    return wgf.config.train_config(CONFIG, target).to_dict()
+    """The resolved training settings of a target, as plain data (a change reruns its jobs).
+
+    The score network's settings only where it is the estimator, so that runs which do not use
+    it keep their parameters (and their results) from before the section existed."""
+    params = wgf.config.train_config(CONFIG, target).to_dict()
+    if params["estimator"] != "score_net":
+        params.pop("score_net")
+    return params
 
 
 def baseline_params(target, method):
