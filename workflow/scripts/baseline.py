@@ -33,5 +33,5 @@ with redirect_output(sm.log[0]):
         atomic_write(Path(sm.output.model), lambda fh: torch.save(run.model, fh), "wb")
     print("\n".join(f"{k:>30s} {v:.6g}" for k, v in result.items()))
     for key in ("acceptance", "step_size", "train_wall_s", "target_evaluations"):
-        if key in run.info:
+        if run.info.get(key) is not None:
             print(f"{key:>30s} {run.info[key]:.6g}")
