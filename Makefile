@@ -34,4 +34,5 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf results/targets results/runs results/tables results/figures results/logs results/benchmarks results/checkpoints
+	rm -rf results/targets results/reference results/runs results/baselines results/fields \
+		results/tables results/figures results/logs results/benchmarks results/checkpoints
