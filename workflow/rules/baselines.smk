@@ -44,6 +44,7 @@ rule baseline_sampler:
         BASELINE_RULE["benchmark"]
     wildcard_constraints:
         method=_alternatives(SAMPLER_METHODS),
+    retries: 1
     conda:
         ENV
     threads: 1
@@ -74,6 +75,7 @@ rule baseline_onestep:
         BASELINE_RULE["benchmark"]
     wildcard_constraints:
         method=_alternatives(ONESTEP_METHODS),
+    retries: 1
     conda:
         ENV
     threads: 1

@@ -21,6 +21,7 @@ rule reference_flow:
         "results/logs/reference_flow/{target}.log",
     benchmark:
         "results/benchmarks/reference_flow/{target}.tsv"
+    retries: 1
     conda:
         ENV
     threads: 1
