@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from reference_kde import kde_stats_before  # noqa: E402
 
+import wgf.kde  # noqa: E402
 from wgf.config import load_config, train_config  # noqa: E402
 from wgf.divergences import get_divergence  # noqa: E402
 from wgf.drift import f_drift  # noqa: E402
@@ -171,11 +172,18 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
         log_q, score_q = kde_before()
         return f_drift(xd, target, div, log_q, score_q, None, cfg.log_r_clip)
 
-    t = interleaved(
-        {"network": network, "drift": drift, "drift_before": drift_before, "kde": kde},
-        device,
-        repeat,
-    )
+    def drift_unwidened() -> Any:
+        """The drift with the CPU's row blocks on the GPU too (``wgf.kde.GPU_BLOCK_ENTRIES``)."""
+        saved, wgf.kde.GPU_BLOCK_ENTRIES = wgf.kde.GPU_BLOCK_ENTRIES, 0
+        try:
+            return drift()
+        finally:
+            wgf.kde.GPU_BLOCK_ENTRIES = saved
+
+    fns = {"network": network, "drift": drift, "drift_before": drift_before, "kde": kde}
+    if device.type == "cuda":
+        fns["drift_unwidened"] = drift_unwidened
+    t = interleaved(fns, device, repeat)
     return {
         "target": target_name,
         "dim": target.dim,
@@ -188,6 +196,7 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
         "kde_s": t["kde"],
         "ratio": t["drift"] / t["network"],
         "ratio_before": t["drift_before"] / t["network"],
+        "drift_unwidened_s": t.get("drift_unwidened"),
     }
 
 
@@ -405,6 +414,21 @@ def markdown(data: dict[str, Any]) -> str:
         f"`python benchmarks/run.py` on {meta['machine']} ({meta['cpus']} CPUs, "
         f"{meta['threads']} torch thread(s)), device `{meta['device']}`, torch {meta['torch']}, "
         f"{meta['date']}. Medians over interleaved repeats; ratios come from one run.",
+    ]
+    if "drift" in data:
+        lines += _md_drift(data["drift"])
+    if "scaling" in data:
+        lines += _md_scaling(data["scaling"])
+    if "sampling" in data:
+        lines += _md_sampling(data["sampling"])
+    if "reproduction" in data:
+        lines += _md_reproduction(data["reproduction"])
+    lines += _md_gpu(data)
+    return "\n".join(lines)
+
+
+def _md_drift(drift: list[dict[str, Any]]) -> list[str]:
+    lines = [
         "",
         "## Drift cost against the network step (N = 2000)",
         "",
@@ -417,14 +441,18 @@ def markdown(data: dict[str, Any]) -> str:
         "| drift before (ms) | before / network |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in data["drift"]:
+    for r in drift:
         lines.append(
             f"| {r['target']} | {r['dim']} | {r['kernel']} | {r['generator']} "
             f"| {1e3 * r['network_s']:.2f} | {1e3 * r['drift_s']:.2f} | **{r['ratio']:.2f}** "
             f"| {1e3 * r['drift_before_s']:.2f} | {r['ratio_before']:.2f} |"
         )
-    lines += ["", "## Scaling of the KDE in N", ""]
-    for sc in data["scaling"]:
+    return lines
+
+
+def _md_scaling(scaling_rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Scaling of the KDE in N", ""]
+    for sc in scaling_rows:
         lines += [
             f"d = {sc['dim']}, {sc['kernel']} kernel, chunk {sc['chunk']}. Log-log slope over "
             f"N ≥ 2000: time **{_f(sc['time_slope'], '.2f')}** (≤ 2 expected), peak memory "
@@ -436,8 +464,11 @@ def markdown(data: dict[str, Any]) -> str:
         for r in sc["rows"]:
             lines.append(f"| {r['n']} | {1e3 * r['time_s']:.1f} | {_f(r['peak_mib'], '.1f')} |")
         lines.append("")
-    s = data["sampling"]
-    lines += [
+    return lines
+
+
+def _md_sampling(s: dict[str, Any]) -> list[str]:
+    return [
         "## One-step sampling against MALA (gmm8)",
         "",
         f"Generator: {s['generator']}; its MMD (median heuristic, 2000 vs 2000) "
@@ -460,10 +491,11 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         f"Ratio (MALA time / generator time): **{s['speedup']:.0f}×**.",
         "",
-        "## The default reproduction",
-        "",
     ]
-    rep = data["reproduction"]
+
+
+def _md_reproduction(rep: dict[str, Any]) -> list[str]:
+    lines = ["## The default reproduction", ""]
     if not rep["rules"]:
         lines.append(f"Not available: no `results/benchmarks/` TSVs under {rep['root']}.")
     else:
@@ -505,25 +537,35 @@ def markdown(data: dict[str, Any]) -> str:
                 f"| {r['max_rss_mb']:.0f} |"
             )
         lines += [f"| **all** | | {total:.1f} | | |"]
-    lines += ["", "## GPU", ""]
+    return lines
+
+
+def _md_gpu(data: dict[str, Any]) -> list[str]:
+    lines = ["", "## GPU", ""]
     gpu = data.get("gpu")
     if not gpu:
         lines.append(f"Not measured: {data['gpu_note']}.")
     else:
         lines += [
-            "| target | d | network (ms) | drift (ms) | drift / network |",
-            "|---|---|---|---|---|",
+            "*unwidened*: the KDE in the CPU's row blocks of `training.chunk_size` rows, as before "
+            "`wgf.kde.GPU_BLOCK_ENTRIES` (measured in the same run).",
+            "",
+            "| target | d | network (ms) | drift (ms) | drift / network | drift unwidened (ms) "
+            "| unwidened / network |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in gpu:
+            un = r.get("drift_unwidened_s")
             lines.append(
                 f"| {r['target']} | {r['dim']} | {1e3 * r['network_s']:.2f} "
-                f"| {1e3 * r['drift_s']:.2f} | {r['ratio']:.2f} |"
+                f"| {1e3 * r['drift_s']:.2f} | **{r['ratio']:.2f}** "
+                f"| {_f(un and 1e3 * un, '.2f')} | {_f(un and un / r['network_s'], '.2f')} |"
             )
         lines.append("")
         lines.append("The default reproduction on the GPU: run `make reproduce` there and rerun "
                      "this suite with `--reproduction` pointing at that checkout.")  # fmt: skip
     lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -533,6 +575,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reproduction", type=Path, default=REPO, help="checkout with a run")
     parser.add_argument("--out", type=Path, default=REPO / "results" / "benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller N")
+    parser.add_argument(
+        "--sections",
+        default="drift,scaling,sampling,reproduction",
+        help="comma-separated subset of drift,scaling,sampling,reproduction (default: all)",
+    )
     args = parser.parse_args(argv)
     if os.environ.get("MALLOC_MMAP_THRESHOLD_") is None and argv is None:
         # A fixed mmap threshold makes glibc return large blocks to the system when freed, so
@@ -553,17 +600,24 @@ def main(argv: list[str] | None = None) -> None:
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         }
     }
-    print("drift cost ...", flush=True)
-    data["drift"] = [drift_cost(t, 2000, device, repeat) for t in ("gmm8", "gmm2hard16")]
-    print("scaling ...", flush=True)
-    chunk = train_config(load_config(REPO / "config.yaml"), "gmm8").chunk_size
-    data["scaling"] = [scaling(d, ns, device, "laplace", chunk) for d in (2, 16)]
-    print("sampling ...", flush=True)
-    data["sampling"] = sampling(device, args.reproduction.resolve(), args.quick)
-    print("reproduction ...", flush=True)
-    data["reproduction"] = reproduction_times(args.reproduction.resolve())
+    sections = set(args.sections.split(","))
+    if unknown := sections - {"drift", "scaling", "sampling", "reproduction"}:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if "drift" in sections:
+        print("drift cost ...", flush=True)
+        data["drift"] = [drift_cost(t, 2000, device, repeat) for t in ("gmm8", "gmm2hard16")]
+    if "scaling" in sections:
+        print("scaling ...", flush=True)
+        chunk = train_config(load_config(REPO / "config.yaml"), "gmm8").chunk_size
+        data["scaling"] = [scaling(d, ns, device, "laplace", chunk) for d in (2, 16)]
+    if "sampling" in sections:
+        print("sampling ...", flush=True)
+        data["sampling"] = sampling(device, args.reproduction.resolve(), args.quick)
+    if "reproduction" in sections:
+        print("reproduction ...", flush=True)
+        data["reproduction"] = reproduction_times(args.reproduction.resolve())
     if device.type == "cuda":
-        data["gpu"] = data["drift"]
+        data["gpu"] = data.get("drift")
     elif torch.cuda.is_available():
         cuda = torch.device("cuda")
         data["gpu"] = [drift_cost(t, 2000, cuda, repeat) for t in ("gmm8", "gmm2hard16")]

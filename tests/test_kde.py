@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from wgf.kde import bandwidth_schedule, kde_log_density, kde_stats, mean_shift
+from wgf.kde import bandwidth_schedule, exact_distances, kde_log_density, kde_stats, mean_shift
 
 
 def _data(n=300, d=2, seed=0):
@@ -28,6 +28,31 @@ def test_chunking_does_not_change_results(kernel):
     b = kde_stats(data, data, 0.3, kernel, chunk=7)
     for u, v in zip(a, b, strict=True):
         torch.testing.assert_close(u, v, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 2, 16])
+def test_distances_by_coordinate_equal_cdist(d):
+    """The GPU's distance route, run on the CPU: exact even for near neighbours (1e-6 apart), where
+    the |x|²+|y|²−2x·y expansion would lose every digit."""
+    data = 10.0 + _data(n=200, d=d)
+    x = torch.cat([data[:20] + 1e-6, _data(n=30, d=d, seed=1)])
+    by_coordinate = exact_distances(x, data, by_coordinate=True)
+    torch.testing.assert_close(by_coordinate, exact_distances(x, data), rtol=1e-12, atol=0.0)
+    assert torch.allclose(
+        by_coordinate[:20].amin(1),
+        torch.tensor(1e-6 * math.sqrt(d), dtype=torch.float64),
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+@pytest.mark.parametrize("kernel", ["laplace", "rbf"])
+def test_gpu_kde_matches_cpu(kernel):
+    data = _data(n=3000)
+    a = kde_stats(data.cuda(), data.cuda(), 0.3, kernel)
+    b = kde_stats(data, data, 0.3, kernel)
+    for u, v in zip(a, b, strict=True):
+        torch.testing.assert_close(u.cpu(), v, rtol=1e-9, atol=1e-9)
 
 
 def test_self_points_have_finite_score():
