@@ -46,6 +46,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         cfg.device = args.device
     if args.q_estimator is not None:
         cfg.estimator = args.q_estimator
+    if args.checkpoint_every is not None:
+        if args.checkpoint_every < 0:
+            raise ConfigError(f"--checkpoint-every must be ≥ 0, got {args.checkpoint_every}")
+        cfg.checkpoint_every = args.checkpoint_every
     divergence = get_divergence(args.divergence)
     exact = None
     if target.exact:
@@ -54,14 +58,22 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.reference is not None:
         ref = Path(args.reference)
         flow = load_reference(ref / "flow.pt", ref / "log_z.json")
+    out = Path(args.out)
+    state = out / "state.pt"  # the same command after a kill resumes from it
     try:
         result = train(
-            target, divergence, cfg, args.seed, monitor=make_monitor(target, exact), reference=flow
+            target,
+            divergence,
+            cfg,
+            args.seed,
+            monitor=make_monitor(target, exact),
+            reference=flow,
+            checkpoint=state if cfg.checkpoint_every > 0 else None,
         )
     except ValueError as err:
         raise ConfigError(str(err)) from err
-    out = Path(args.out)
     save_run(result, out / "generator.pt", out / "history.csv", out / "run.json")
+    state.unlink(missing_ok=True)
     print(f"wrote {out}/generator.pt, history.csv, run.json ({result.info['train_wall_s']:.1f} s)")
 
 
@@ -124,6 +136,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int)
     t.add_argument("--device", help="auto, cpu or cuda")
     t.add_argument("--q-estimator", help="estimator of q: kde, drifting or flow")
+    t.add_argument(
+        "--checkpoint-every",
+        type=int,
+        help="save OUT/state.pt every this many steps (0: never); rerunning the same command "
+        "after an interruption resumes from it (default: training.checkpoint_every)",
+    )
     t.add_argument(
         "--reference",
         help="directory of a reference flow (flow.pt, log_z.json) for LV or normaliser: reference",
