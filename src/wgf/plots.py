@@ -49,9 +49,9 @@ DIVERGENCE_COLORS: dict[str, str] = {
     "js": "#009E73",
     "hellinger": "#CC79A7",
     "pearson": "#E69F00",
-    "neyman": "#56B4E9",
+    "neyman": "#222222",
     "lv": "#882255",
-    "lv_surrogate": "#44AA99",
+    "lv_surrogate": "#56B4E9",
     "lv_q": "#999933",
     "lv_flow": "#332288",
     "lv_mixture": "#882255",
@@ -745,7 +745,9 @@ def plot_training(
         raise ValueError(f"plot_training: no history has numeric values of {metric!r}")
 
     with plt.rc_context(_STYLE):
-        fig = Figure(figsize=(4.6 * len(panels), 3.4), layout="constrained")
+        side_legend = len(names) > 3  # many curves: the legend beside the panels, not over them
+        width = 4.6 * len(panels) + (1.9 if side_legend else 0.0)
+        fig = Figure(figsize=(width, 3.4), layout="constrained")
         axes = fig.subplots(1, len(panels), squeeze=False)
         for ax, p in zip(axes[0], panels, strict=True):
             positive = True
@@ -774,7 +776,11 @@ def plot_training(
             ax.set_ylabel(_METRIC_LABELS.get(p, p))
             ax.grid(True, which="major", color="#E5E5E5", lw=0.6)
             ax.set_axisbelow(True)
-        axes[0][0].legend(frameon=False, loc="best")
+        if side_legend:
+            handles, labels = axes[0][0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="outside right upper", frameon=False)
+        else:
+            axes[0][0].legend(frameon=False, loc="best")
         if title:
             fig.suptitle(title, fontsize=11)
         _save(fig, [path_pdf, *([] if path_png is None else [path_png])])
