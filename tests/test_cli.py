@@ -7,12 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-import wgf.train
+from tests.faults import Crash, crash_after
 from wgf.__main__ import main
-
-
-class _Crash(Exception):
-    pass
 
 
 def _train_args(out, *extra):
@@ -30,16 +26,9 @@ def _history(run):
 
 def test_interrupted_train_command_resumes_to_the_same_generator(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
-    save = wgf.train._save_state
-
-    def save_then_crash(path, state):
-        save(path, state)
-        if state["step"] == 8:
-            raise _Crash
-
     with monkeypatch.context() as m:
-        m.setattr(wgf.train, "_save_state", save_then_crash)
-        with pytest.raises(_Crash):
+        crash_after(m, 8)
+        with pytest.raises(Crash):
             main(_train_args(out, "--checkpoint-every", "4"))
     assert (out / "state.pt").exists() and not (out / "generator.pt").exists()
 

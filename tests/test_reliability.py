@@ -4,32 +4,16 @@ ignored, divergence stops with the step and the divergence named."""
 import pytest
 import torch
 
-import wgf.train
+from tests.faults import Crash, crash_after
 from wgf.divergences import get_divergence
 from wgf.estimators import FlowEstimatorConfig
 from wgf.targets import build_target
 from wgf.train import GeneratorConfig, TrainConfig, TrainingDiverged, train
 
 
-class _Crash(Exception):
-    pass
-
-
 def _cfg(**kw) -> TrainConfig:
     base = dict(steps=30, batch_size=128, log_every=5, checkpoint_every=10, device="cpu")
     return TrainConfig(**{**base, **kw}, generator=GeneratorConfig(hidden=16, layers=2))
-
-
-def _crash_after(monkeypatch, step: int) -> None:
-    """Make the checkpoint writer "kill" training right after saving the state of ``step``."""
-    save = wgf.train._save_state
-
-    def save_then_crash(path, state):
-        save(path, state)
-        if state["step"] == step:
-            raise _Crash
-
-    monkeypatch.setattr(wgf.train, "_save_state", save_then_crash)
 
 
 def _assert_same_run(a, b) -> None:
@@ -72,8 +56,8 @@ def test_resume_after_crash_is_bit_identical(tmp_path, monkeypatch, capsys, case
     plain = train(target, get_divergence(div), cfg, 7, monitor=_monitor, progress=False)
     path = tmp_path / "state.pt"
     with monkeypatch.context() as m:
-        _crash_after(m, 20)
-        with pytest.raises(_Crash):
+        crash_after(m, 20)
+        with pytest.raises(Crash):
             train(
                 target,
                 get_divergence(div),
@@ -103,8 +87,8 @@ def test_stale_checkpoint_is_ignored(tmp_path, monkeypatch, capsys):
     target, div = build_target("gmm8"), get_divergence("forward_kl")
     path = tmp_path / "state.pt"
     with monkeypatch.context() as m:
-        _crash_after(m, 10)
-        with pytest.raises(_Crash):
+        crash_after(m, 10)
+        with pytest.raises(Crash):
             train(target, div, _cfg(), 1, progress=False, checkpoint=path)
     other = train(target, div, _cfg(lr=2e-3), 1, progress=False, checkpoint=path)
     out = capsys.readouterr().out
