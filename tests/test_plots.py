@@ -123,6 +123,11 @@ def test_colours_and_labels() -> None:
     fallback = plots._colors(["js", "alpha_0.5", "alpha_2", "js_other", "a", "b"])
     assert len(set(fallback.values())) == 6
     assert fallback["js"] == plots.DIVERGENCE_COLORS["js"]
+    # A name outside the registry never takes a registry name's colour in the same figure.
+    fixed = ["neyman", "reverse_kl"]
+    mixed = plots._colors([*fixed, *(f"method_{i}" for i in range(4))])
+    assert len(set(mixed.values())) == 6
+    assert [mixed[k] for k in fixed] == [plots.DIVERGENCE_COLORS[k] for k in fixed]
 
 
 def test_non_finite_samples_raise(tmp_path: Path) -> None:

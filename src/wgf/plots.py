@@ -123,9 +123,9 @@ def color_for(name: str, fallback_index: int | None = None) -> str:
 
 def _colors(names: Sequence[str]) -> dict[str, str]:
     """One colour per name: registry names fixed, others hashed into the fallback cycle, moving
-    on to the next free slot when two of them would share a colour in the same figure."""
+    on to the next free slot when one would share a colour with another name in the figure."""
     out = {k: DIVERGENCE_COLORS[k] for k in names if k in DIVERGENCE_COLORS}
-    used: set[str] = set()
+    used = set(out.values())
     for name in names:
         if name in out:
             continue
