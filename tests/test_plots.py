@@ -128,6 +128,8 @@ def test_colours_and_labels() -> None:
     mixed = plots._colors([*fixed, *(f"method_{i}" for i in range(4))])
     assert len(set(mixed.values())) == 6
     assert [mixed[k] for k in fixed] == [plots.DIVERGENCE_COLORS[k] for k in fixed]
+    many = plots._colors([*fixed, *(f"method_{i}" for i in range(12))])  # a comparison figure
+    assert len(set(many.values())) == 14
 
 
 def test_non_finite_samples_raise(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.colors import ListedColormap, to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -123,7 +123,8 @@ def color_for(name: str, fallback_index: int | None = None) -> str:
 
 def _colors(names: Sequence[str]) -> dict[str, str]:
     """One colour per name: registry names fixed, others hashed into the fallback cycle, moving
-    on to the next free slot when one would share a colour with another name in the figure."""
+    on to the next free slot when one would share a colour with another name in the figure (and
+    to a wider palette once the cycle is used up)."""
     out = {k: DIVERGENCE_COLORS[k] for k in names if k in DIVERGENCE_COLORS}
     used = set(out.values())
     for name in names:
@@ -134,8 +135,9 @@ def _colors(names: Sequence[str]) -> dict[str, str]:
             color = color_for(name, start + i)
             if color not in used:
                 break
-        else:
-            color = color_for(name, start)
+        else:  # more names than fallback slots: the first free colour of a wider palette
+            wider = (to_hex(c) for c in matplotlib.colormaps["tab20"].colors)
+            color = next((c for c in wider if c not in used), color_for(name, start))
         out[name] = color
         used.add(color)
     return out
