@@ -35,6 +35,9 @@ def test_score_is_minus_grad_energy(name):
     xg = x.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(-target.energy(xg).sum(), xg)
     torch.testing.assert_close(target.score(x), grad, rtol=1e-9, atol=1e-9)
+    log_p, score = target.log_prob_and_score(x)  # one pass: C⁻¹(x − m) instead of L⁻¹(x − m)
+    torch.testing.assert_close(score, grad, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(log_p, -target.energy(x), rtol=1e-12, atol=1e-10)
 
 
 def test_gmm8_log_z_by_quadrature():
@@ -93,6 +96,9 @@ def test_energy_targets():
     )
     x = torch.randn(4, 3)
     torch.testing.assert_close(target.score(x), -x)
+    log_p, score = target.log_prob_and_score(x)  # the base class: one energy, autograd
+    torch.testing.assert_close(score, -x)
+    torch.testing.assert_close(log_p, -0.5 * x.square().sum(-1))
     for fn, msg in [
         ("tests.energies:always_nan", "not finite"),
         ("tests.energies:wrong_shape", "must map"),

@@ -89,9 +89,8 @@ def _shared_terms(
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
     """``log p̃`` and ``β = ∇log p − ∇log q̂`` on the detached batch, and ``log Z`` (given, else
     the batch importance-sampling estimate): what every drift shares."""
-    x = x.detach()
-    log_p = target.log_prob_unnorm(x).detach()
-    beta = target.score(x).detach() - score_q
+    log_p, score_p = target.log_prob_and_score(x.detach())
+    beta = score_p - score_q
     estimate = log_z if log_z is not None else batch_log_z(log_p, log_q)
     return log_p, beta, estimate
 

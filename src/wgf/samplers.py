@@ -47,10 +47,6 @@ class ChainResult:
     curve: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _log_p_and_score(target: Target, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    return -target.energy(x), target.score(x)
-
-
 def _langevin(
     target: Target,
     x0: torch.Tensor,
@@ -70,7 +66,7 @@ def _langevin(
     x = x0.detach().float().clone()
     n = x.shape[0]
     log_h = math.log(step_size)
-    log_p, grad = _log_p_and_score(target, x)
+    log_p, grad = target.log_prob_and_score(x)
     evaluations = 2 * n if metropolis else n
     marks = sorted({int(s) for s in record_at if 0 < int(s) <= steps})
     curve: list[dict[str, Any]] = []
@@ -83,7 +79,7 @@ def _langevin(
         noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
         y = x + h * grad + math.sqrt(2 * h) * noise
         if metropolis:
-            log_p_y, grad_y = _log_p_and_score(target, y)
+            log_p_y, grad_y = target.log_prob_and_score(y)
             evaluations += 2 * n
             fwd = (y - x - h * grad).square().sum(-1)
             bwd = (x - y - h * grad_y).square().sum(-1)

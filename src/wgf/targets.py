@@ -52,6 +52,17 @@ class Target:
             (grad,) = torch.autograd.grad(-self.energy(x).sum(), x)
         return grad
 
+    def log_prob_and_score(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(log p̃(x), ∇log p(x))``, detached: the drift and MALA need both at every step. One
+        evaluation of the energy by autograd, or the subclass's own :meth:`score` if it has one."""
+        if type(self).score is not Target.score:
+            return self.log_prob_unnorm(x).detach(), self.score(x)
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            log_p = -self.energy(x)
+            (grad,) = torch.autograd.grad(log_p.sum(), x)
+        return log_p.detach(), grad
+
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         raise NotImplementedError(f"target {self.name!r} has no exact sampler")
 
@@ -97,16 +108,25 @@ class GaussianMixture(Target):
         self.log_z = 0.5 * d * math.log(2 * math.pi)
         self._log_norm = self.weights.log() - self.chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         self._prec = torch.cholesky_inverse(self.chol)
+        self._cast: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
+
+    def _constants(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Means, Cholesky factors, log-normalisers and precisions on ``x``'s device and dtype
+        (cast once: the hot path calls this every step)."""
+        key = (x.device, x.dtype)
+        if key not in self._cast:
+            self._cast[key] = tuple(
+                t.to(x.device, x.dtype) for t in (self.means, self.chol, self._log_norm, self._prec)
+            )
+        return self._cast[key]
 
     def _component_log_terms(self, x: torch.Tensor) -> torch.Tensor:
         """``log w_k - ½ log|C_k| - ½ maha_k(x)`` for every sample and component, shape (N, K)."""
-        dtype = x.dtype
-        diff = x[:, None, :] - self.means.to(x.device, dtype)[None]
-        sol = torch.linalg.solve_triangular(
-            self.chol.to(x.device, dtype), diff.permute(1, 2, 0), upper=False
-        )
+        means, chol, log_norm, _ = self._constants(x)
+        diff = x[:, None, :] - means[None]
+        sol = torch.linalg.solve_triangular(chol, diff.permute(1, 2, 0), upper=False)
         maha = sol.pow(2).sum(1).T
-        return self._log_norm.to(x.device, dtype)[None] - 0.5 * maha
+        return log_norm[None] - 0.5 * maha
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
         return -torch.logsumexp(self._component_log_terms(x), dim=-1)
@@ -120,11 +140,18 @@ class GaussianMixture(Target):
         return self._component_log_terms(x).argmax(dim=-1)
 
     def score(self, x: torch.Tensor) -> torch.Tensor:
-        gamma = self.responsibilities(x)
-        diff = x[:, None, :] - self.means.to(x.device, x.dtype)[None]
-        prec = self._prec.to(x.device, x.dtype)
-        comp = -torch.einsum("kij,nkj->nki", prec, diff)
-        return (gamma[..., None] * comp).sum(1)
+        return self.log_prob_and_score(x)[1]
+
+    def log_prob_and_score(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``−E(x)`` and ``∇log p = −Σ_k γ_k C_k⁻¹ (x − m_k)`` in one pass over the components:
+        one batched product ``C_k⁻¹ (x − m_k)`` gives the Mahalanobis terms and the score."""
+        means, _, log_norm, prec = self._constants(x)
+        diff = x[None] - means[:, None]  # (K, N, d)
+        pdiff = torch.bmm(diff, prec)  # C_k⁻¹ symmetric: rows (C_k⁻¹ (x − m_k))ᵀ
+        terms = log_norm[:, None] - 0.5 * (diff * pdiff).sum(-1)  # (K, N)
+        log_p = torch.logsumexp(terms, 0)
+        gamma = (terms - log_p).exp_()
+        return log_p, -(gamma[..., None] * pdiff).sum(0)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         idx = torch.multinomial(self.weights, n, replacement=True, generator=generator)
