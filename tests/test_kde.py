@@ -3,7 +3,15 @@ import math
 import pytest
 import torch
 
-from wgf.kde import bandwidth_schedule, exact_distances, kde_log_density, kde_stats, mean_shift
+import wgf.kde
+from wgf.kde import (
+    bandwidth_schedule,
+    exact_distances,
+    fused_available,
+    kde_log_density,
+    kde_stats,
+    mean_shift,
+)
 
 
 def _data(n=300, d=2, seed=0):
@@ -32,12 +40,14 @@ def test_chunking_does_not_change_results(kernel):
 
 @pytest.mark.parametrize("d", [1, 2, 16])
 def test_distances_by_coordinate_equal_cdist(d):
-    """The GPU's distance route, run on the CPU: exact even for near neighbours (1e-6 apart), where
-    the |x|²+|y|²−2x·y expansion would lose every digit."""
+    """The by-coordinate route (GPU, low-dimensional CPU) against ``cdist``'s direct kernel:
+    exact even for near neighbours (1e-6 apart), where the |x|²+|y|²−2x·y expansion would lose
+    every digit."""
     data = 10.0 + _data(n=200, d=d)
     x = torch.cat([data[:20] + 1e-6, _data(n=30, d=d, seed=1)])
     by_coordinate = exact_distances(x, data, by_coordinate=True)
-    torch.testing.assert_close(by_coordinate, exact_distances(x, data), rtol=1e-12, atol=0.0)
+    direct = exact_distances(x, data, by_coordinate=False)
+    torch.testing.assert_close(by_coordinate, direct, rtol=1e-12, atol=0.0)
     assert torch.allclose(
         by_coordinate[:20].amin(1),
         torch.tensor(1e-6 * math.sqrt(d), dtype=torch.float64),
@@ -53,6 +63,52 @@ def test_gpu_kde_matches_cpu(kernel):
     b = kde_stats(data, data, 0.3, kernel)
     for u, v in zip(a, b, strict=True):
         torch.testing.assert_close(u.cpu(), v, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("kernel", ["laplace", "rbf"])
+@pytest.mark.parametrize("d", [2, 16])
+def test_own_batch_shortcut_matches_general_path(kernel, d):
+    """The batch's own KDE skips the nearest-point reduction (each query is its own nearest
+    point); a copy of the batch, which is not recognised as the same tensor, takes the general
+    path. Both agree to rounding (float64)."""
+    data = _data(n=400, d=d) * 3.0
+    own = kde_stats(data, data, 0.3, kernel, chunk=64)
+    general = kde_stats(data.clone(), data, 0.3, kernel, chunk=64)
+    for u, v in zip(own, general, strict=True):
+        torch.testing.assert_close(u, v, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("kernel", "d"), [("laplace", 2), ("rbf", 2), ("laplace", 16)])
+def test_fused_kde_matches_eager(kernel, d):
+    """The compiled single pass against the eager blocks, float64: the same sums in another
+    order. 400 rows in blocks of 64 also exercise the shorter last block (one dynamic graph)."""
+    data = _data(n=400, d=d) * 2.0
+    data[1] = data[0]  # a coincident pair: zero displacement, finite score
+    fused = kde_stats(data, data, 0.3, kernel, chunk=64, fused=True)
+    assert fused_available() and kernel in wgf.kde._compiled
+    eager = kde_stats(data, data, 0.3, kernel, chunk=64)
+    for u, v in zip(fused, eager, strict=True):
+        torch.testing.assert_close(u, v, rtol=1e-10, atol=1e-10)
+    again = kde_stats(data, data, 0.3, kernel, chunk=64, fused=True)
+    assert all(torch.equal(u, v) for u, v in zip(fused, again, strict=True))  # deterministic
+
+
+def test_fused_kde_falls_back_to_eager_when_compilation_fails(monkeypatch):
+    def no_compiler(fn, **options):
+        def fail(*args):
+            raise RuntimeError("no C++ compiler here")
+
+        return fail
+
+    monkeypatch.setattr(wgf.kde.torch, "compile", no_compiler)
+    monkeypatch.setattr(wgf.kde, "_compiled", {})
+    monkeypatch.setattr(wgf.kde, "_fused_failed", [])
+    data = _data(n=100)
+    with pytest.warns(RuntimeWarning, match="fused KDE could not be compiled"):
+        fused = kde_stats(data, data, 0.3, "laplace", fused=True)
+    assert not fused_available()
+    for u, v in zip(fused, kde_stats(data, data, 0.3, "laplace"), strict=True):
+        torch.testing.assert_close(u, v, rtol=0.0, atol=0.0)
 
 
 def test_self_points_have_finite_score():

@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
         "tau_init": 0.5,
         "tau_final_ratio": 0.3,
         "chunk_size": 256,  # rows per KDE block: 256 × N floats stay in cache (benchmarks/)
+        # The batch's own KDE on the CPU as one compiled pass (wgf.kde): ~3x faster at N = 2000,
+        # but each training process pays ~2 s to compile, so at the default N it is a wash.
+        "fused_kde": False,
         "log_r_clip": 10.0,
         "log_every": 50,
         # Save the training state every this many steps (0: never) under results/checkpoints/,

@@ -2,9 +2,9 @@
 
 One registry entry per estimator: ``name -> factory(options) -> estimate``, where ``estimate``
 maps ``(x, tau)`` to ``(log q̂(x), ∇log q̂(x))`` (``log q̂`` normalised) and ``options`` is an
-:class:`EstimatorOptions` (kernel, chunk size, flow settings). Estimators may keep state across
-calls (the flow estimator is warm-started), so make a fresh one per training run. A stateful
-estimator exposes ``state_dict()`` (tensors, numbers, lists and dicts only: loadable with
+:class:`EstimatorOptions` (kernel, chunk size, fused KDE, flow settings). Estimators may keep
+state across calls (the flow estimator is warm-started), so make a fresh one per training run. A
+stateful estimator exposes ``state_dict()`` (tensors, numbers, lists and dicts only: loadable with
 ``torch.load(..., weights_only=True)``) and ``load_state_dict(state, device)``, which training
 checkpoints and restores on resume; :func:`estimator_state` and :func:`load_estimator_state`
 treat stateless ones (plain closures) uniformly.
@@ -62,23 +62,24 @@ class EstimatorOptions:
     chunk: int = 256
     flow: FlowEstimatorConfig = field(default_factory=FlowEstimatorConfig)
     score_net: ScoreNetConfig = field(default_factory=ScoreNetConfig)
+    fused: bool = False
 
 
 def _kde(options: EstimatorOptions) -> Estimator:
-    kernel, chunk = options.kernel, options.chunk
+    kernel, chunk, fused = options.kernel, options.chunk, options.fused
 
     def estimate(x: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
-        return kde_stats(x, x, tau, kernel=kernel, chunk=chunk)
+        return kde_stats(x, x, tau, kernel=kernel, chunk=chunk, fused=fused)
 
     return estimate
 
 
 def _drifting(options: EstimatorOptions) -> Estimator:
     """Laplace mean shift in place of the score (divided by τ to carry score units)."""
-    chunk = options.chunk
+    chunk, fused = options.chunk, options.fused
 
     def estimate(x: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
-        log_q, _ = kde_stats(x, x, tau, kernel="laplace", chunk=chunk)
+        log_q, _ = kde_stats(x, x, tau, kernel="laplace", chunk=chunk, fused=fused)
         return log_q, mean_shift(x, x, tau, chunk=chunk) / tau
 
     return estimate
@@ -177,10 +178,11 @@ def make_estimator(
     chunk: int = 256,
     flow: FlowEstimatorConfig | None = None,
     score_net: ScoreNetConfig | None = None,
+    fused: bool = False,
 ) -> Estimator:
     if name not in ESTIMATORS:
         raise ValueError(f"unknown score estimator {name!r}; known: {', '.join(ESTIMATORS)}")
     options = EstimatorOptions(
-        kernel, chunk, flow or FlowEstimatorConfig(), score_net or ScoreNetConfig()
+        kernel, chunk, flow or FlowEstimatorConfig(), score_net or ScoreNetConfig(), fused
     )
     return ESTIMATORS[name](options)

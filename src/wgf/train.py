@@ -84,6 +84,7 @@ class TrainConfig:
     tau_init: float = 0.5
     tau_final_ratio: float = 0.3
     chunk_size: int = 256
+    fused_kde: bool = False
     log_r_clip: float = 10.0
     log_every: int = 100
     checkpoint_every: int = 100
@@ -267,7 +268,12 @@ def train(
         opt, lambda k: cfg.lr_final_ratio ** (k / max(cfg.steps - 1, 1))
     )
     estimate = make_estimator(
-        cfg.estimator, cfg.kernel, cfg.chunk_size, cfg.flow_estimator, cfg.score_net
+        cfg.estimator,
+        cfg.kernel,
+        cfg.chunk_size,
+        cfg.flow_estimator,
+        cfg.score_net,
+        fused=cfg.fused_kde,
     )
     history: list[dict[str, float]] = []
     first, elapsed = 0, 0.0
