@@ -11,7 +11,7 @@ absolute times drift; ratios much less). Sections:
   d = 2; gmm2hard16, d = 16); the pre-optimisation KDE (benchmarks/reference_kde.py) alongside;
 * scaling: KDE time and peak resident memory for N from 500 to 20 000, with log-log slopes;
 * sampling: one-step throughput for 10^6 samples against MALA reaching the generator's MMD on
-  gmm8 (``wgf.samplers.mala`` where it exists, else a minimal local MALA with the same math);
+  gmm8 (``wgf.samplers.mala``);
 * the default reproduction: per-rule times from Snakemake's ``benchmark:`` TSVs and the overall
   wall time from Snakemake's own log, in ``--reproduction DIR`` (default: this checkout);
 * GPU: the drift and training-step figures again with ``--device cuda`` when a GPU is present.
@@ -23,12 +23,13 @@ import argparse
 import csv
 import datetime as dt
 import json
-import math
 import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,15 +48,10 @@ from wgf.config import load_config, train_config  # noqa: E402
 from wgf.divergences import get_divergence  # noqa: E402
 from wgf.drift import f_drift  # noqa: E402
 from wgf.generator import Generator  # noqa: E402
-from wgf.kde import kde_stats  # noqa: E402
+from wgf.kde import CPU_BY_COORDINATE_MAX_DIM, fused_available, kde_stats  # noqa: E402
 from wgf.metrics import mmd_median  # noqa: E402
+from wgf.samplers import mala  # noqa: E402
 from wgf.targets import build_target  # noqa: E402
-
-try:  # the baselines' MALA, where it has landed
-    from wgf.samplers import mala as _samplers_mala
-except ImportError:  # pragma: no cover - depends on the branch
-    _samplers_mala = None
-
 
 # ---------------------------------------------------------------------------------------------
 # Timing and memory helpers
@@ -168,6 +164,10 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
         log_q, score_q = kde()
         return f_drift(xd, target, div, log_q, score_q, None, cfg.log_r_clip)
 
+    def drift_fused() -> Any:
+        log_q, score_q = kde_stats(xd, xd, tau, kernel=cfg.kernel, chunk=cfg.chunk_size, fused=True)
+        return f_drift(xd, target, div, log_q, score_q, None, cfg.log_r_clip)
+
     def drift_before() -> Any:
         log_q, score_q = kde_before()
         return f_drift(xd, target, div, log_q, score_q, None, cfg.log_r_clip)
@@ -183,6 +183,14 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
     fns = {"network": network, "drift": drift, "drift_before": drift_before, "kde": kde}
     if device.type == "cuda":
         fns["drift_unwidened"] = drift_unwidened
+    compile_s = None
+    if fused := device.type == "cpu" and fused_available():
+        t0 = time.perf_counter()
+        drift_fused()  # the first call compiles (or finds inductor's on-disk cache)
+        compile_s = time.perf_counter() - t0
+        fused = fused_available()
+    if fused:
+        fns["drift_fused"] = drift_fused
     t = interleaved(fns, device, repeat)
     return {
         "target": target_name,
@@ -197,68 +205,86 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
         "ratio": t["drift"] / t["network"],
         "ratio_before": t["drift_before"] / t["network"],
         "drift_unwidened_s": t.get("drift_unwidened"),
+        "drift_fused_s": t.get("drift_fused"),
+        "ratio_fused": t["drift_fused"] / t["network"] if fused else None,
+        "fused_first_call_s": compile_s,
     }
 
 
-def scaling(
-    dim: int, ns: list[int], device: torch.device, kernel: str, chunk: int
-) -> dict[str, Any]:
-    rows = []
+def _scaling_inputs(dim: int, ns: list[int], device: torch.device) -> list[torch.Tensor]:
     gen = torch.Generator().manual_seed(0)
-    for n in ns:
-        x = (2.0 * torch.randn(n, dim, generator=gen)).to(device)
+    return [(2.0 * torch.randn(n, dim, generator=gen)).to(device) for n in ns]
+
+
+def scaling(
+    dim: int, ns: list[int], device: torch.device, kernel: str, chunk: int, memory: dict
+) -> dict[str, Any]:
+    """KDE time for each N, eager and (CPU) fused, with the peak memory ``memory[(dim, n)]``
+    measured in a separate process (:func:`scaling_memory`)."""
+    rows = []
+    fused = device.type == "cpu" and fused_available()
+    for x in _scaling_inputs(dim, ns, device):
+        n = x.shape[0]
         repeat = max(3, min(15, int(4e7 / n**2)))
-
-        def run(x: torch.Tensor = x) -> Any:
-            return kde_stats(x, x, 0.5, kernel=kernel, chunk=chunk)
-
-        t = interleaved({"kde": run}, device, repeat, warmup=1)["kde"]
-        mem = peak_memory_mib(run, device)
-        rows.append({"n": n, "time_s": t, "peak_mib": mem})
+        fns = {"eager": lambda x=x: kde_stats(x, x, 0.5, kernel=kernel, chunk=chunk)}
+        if fused:
+            fns["fused"] = lambda x=x: kde_stats(x, x, 0.5, kernel=kernel, chunk=chunk, fused=True)
+        t = interleaved(fns, device, repeat, warmup=1)
+        mem = memory.get(f"{dim},{n}", {})
+        rows.append(
+            {
+                "n": n,
+                "time_s": t["eager"],
+                "time_fused_s": t.get("fused"),
+                "peak_mib": mem.get("eager"),
+                "peak_fused_mib": mem.get("fused"),
+            }
+        )
     big = [r for r in rows if r["n"] >= 2000]
     out: dict[str, Any] = {"dim": dim, "kernel": kernel, "chunk": chunk, "rows": rows}
-    out["time_slope"] = slope([r["n"] for r in big], [r["time_s"] for r in big])
-    mems = [r for r in big if r["peak_mib"] and r["peak_mib"] > 0]
-    out["memory_slope"] = (
-        slope([r["n"] for r in mems], [r["peak_mib"] for r in mems]) if len(mems) > 1 else None
-    )
+    for key in ("time_s", "time_fused_s", "peak_mib", "peak_fused_mib"):
+        # Peaks under 1 MiB are a few pages of bookkeeping: no slope from them.
+        pts = [r for r in big if r[key] and r[key] > (1.0 if key.startswith("peak") else 0.0)]
+        out[f"slope_{key}"] = (
+            slope([r["n"] for r in pts], [r[key] for r in pts]) if len(pts) > 1 else None
+        )
     return out
 
 
-def _local_mala(target, x0, steps, step_size=0.1, burn_in=0, target_accept=0.574,
-                generator=None, record=None, record_at=()):  # fmt: skip
-    """A minimal MALA with adaptive step during burn-in (used only without wgf.samplers)."""
-    gen = generator or torch.Generator().manual_seed(0)
-    x = x0.detach().double().clone()
-    n = x.shape[0]
-    log_h = math.log(step_size)
-    log_p, grad = -target.energy(x), target.score(x)
-    marks = {int(s) for s in record_at}
-    curve, start, excluded = [], time.perf_counter(), 0.0
-    for k in range(1, steps + 1):
-        h = math.exp(log_h)
-        y = x + h * grad + math.sqrt(2 * h) * torch.randn(x.shape, generator=gen, dtype=x.dtype)
-        log_p_y, grad_y = -target.energy(y), target.score(y)
-        fwd = (y - x - h * grad).square().sum(-1)
-        bwd = (x - y - h * grad_y).square().sum(-1)
-        log_alpha = torch.nan_to_num(log_p_y - log_p - (bwd - fwd) / (4 * h), nan=-math.inf)
-        accept = torch.rand(n, generator=gen, dtype=x.dtype).log() < log_alpha
-        x = torch.where(accept[:, None], y, x)
-        log_p = torch.where(accept, log_p_y, log_p)
-        grad = torch.where(accept[:, None], grad_y, grad)
-        if k <= burn_in:
-            log_h += (float(accept.double().mean()) - target_accept) / math.sqrt(k)
-        if record is not None and k in marks:
-            t0 = time.perf_counter()
-            curve.append({"steps": k, "wall_s": t0 - start - excluded, **record(k, x)})
-            excluded += time.perf_counter() - t0
+def scaling_memory(
+    dims: list[int], ns: list[int], device: torch.device, kernel: str, chunk: int
+) -> dict[str, dict[str, float | None]]:
+    """Peak memory of the KDE per ``"dim,n"``, eager and (CPU) fused. On the CPU run this in a
+    process of its own with ``MALLOC_MMAP_THRESHOLD_`` fixed (:func:`memory_in_child`): glibc then
+    returns large blocks to the system when freed, so the resident high-water mark measures each
+    call's own peak. That setting also slows the compiled kernel, so no time is measured there."""
+    out: dict[str, dict[str, float | None]] = {}
+    fused = device.type == "cpu" and fused_available()
+    for dim in dims:
+        for x in _scaling_inputs(dim, ns, device):
+            row: dict[str, float | None] = {}
+            row["eager"] = peak_memory_mib(
+                lambda x=x: kde_stats(x, x, 0.5, kernel=kernel, chunk=chunk), device
+            )
+            if fused:
+                kde_stats(x, x, 0.5, kernel=kernel, chunk=chunk, fused=True)  # compile first
+                row["fused"] = peak_memory_mib(
+                    lambda x=x: kde_stats(x, x, 0.5, kernel=kernel, chunk=chunk, fused=True), device
+                )
+            out[f"{dim},{x.shape[0]}"] = row
+    return out
 
-    class Result:
-        pass
 
-    res = Result()
-    res.samples, res.curve, res.wall_s = x.float(), curve, time.perf_counter() - start - excluded
-    return res
+def memory_in_child(args: argparse.Namespace, dims: list[int], ns: list[int], chunk: int) -> dict:
+    """:func:`scaling_memory` in a child process with the allocator setting it needs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "memory.json"
+        cmd = [sys.executable, __file__, "--memory-json", str(path), "--threads", str(args.threads)]
+        if args.quick:
+            cmd.append("--quick")
+        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+        subprocess.run(cmd, env=env, check=True)
+        return json.loads(path.read_text())
 
 
 def sampling(
@@ -289,7 +315,6 @@ def sampling(
 
     t_gen = interleaved({"gen": one_step}, device, repeat=3, warmup=1)["gen"]
 
-    mala = _samplers_mala or _local_mala
     chains, max_steps, every = 2000, (600 if quick else 2000), 25
     x0 = 2.0 * torch.randn(chains, 2, generator=torch.Generator().manual_seed(3))
     res = mala(
@@ -315,7 +340,6 @@ def sampling(
         "generator_mmd": gen_mmd,
         "generator_s": t_gen,
         "generator_samples_per_s": n_samples / t_gen,
-        "mala_impl": "wgf.samplers.mala" if _samplers_mala else "local (benchmarks/run.py)",
         "mala_chains_for_curve": chains,
         "mala_steps_to_match": steps_needed,
         "mala_reached": reached is not None,
@@ -433,36 +457,64 @@ def _md_drift(drift: list[dict[str, Any]]) -> list[str]:
         "## Drift cost against the network step (N = 2000)",
         "",
         "Drift = KDE (log q̂, ∇log q̂) + reverse-KL drift; network = generator forward + backward +",
-        "Adam step on the same N. Aim: drift ≤ ½ network. *before*: the KDE as it was before the",
-        "hot-path work (benchmarks/reference_kde.py, with the old default `chunk_size: 1024`),",
-        "measured in the same run; the drift now uses `training.chunk_size` (default 256).",
+        "Adam step on the same N. Aim: drift ≤ ½ network. *eager*: the default path",
+        "(`training.fused_kde: false`, blocks of `training.chunk_size` rows); *fused*: the batch's",
+        "own KDE as one `torch.compile`d pass (`training.fused_kde: true`; its first call, which",
+        "compiles or loads inductor's on-disk cache, is reported apart); *before*: the KDE as it",
+        "was before the hot-path work (benchmarks/reference_kde.py, old `chunk_size: 1024`). All",
+        "measured in the same run.",
         "",
-        "| target | d | kernel | generator | network (ms) | drift (ms) | drift / network "
-        "| drift before (ms) | before / network |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| target | d | kernel | generator | network (ms) | drift eager (ms) | eager / network "
+        "| drift fused (ms) | fused / network | fused first call (s) | drift before (ms) "
+        "| before / network |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in drift:
+        fused = r.get("drift_fused_s")
         lines.append(
             f"| {r['target']} | {r['dim']} | {r['kernel']} | {r['generator']} "
             f"| {1e3 * r['network_s']:.2f} | {1e3 * r['drift_s']:.2f} | **{r['ratio']:.2f}** "
+            f"| {_f(fused and 1e3 * fused, '.2f')} | **{_f(r.get('ratio_fused'), '.2f')}** "
+            f"| {_f(r.get('fused_first_call_s'), '.2f')} "
             f"| {1e3 * r['drift_before_s']:.2f} | {r['ratio_before']:.2f} |"
         )
+    lines += [
+        "",
+        "The fused pass applies to Laplace kernels and to RBF kernels up to d = "
+        f"{CPU_BY_COORDINATE_MAX_DIM} on the CPU; elsewhere (gmm2hard16's RBF in d = 16) "
+        "`fused_kde` runs the eager path.",
+    ]
     return lines
 
 
 def _md_scaling(scaling_rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["", "## Scaling of the KDE in N", ""]
+    lines = [
+        "",
+        "## Scaling of the KDE in N",
+        "",
+        "The batch's own KDE, eager and fused. Peak memory is the resident high-water mark above",
+        "the inputs, measured in a child process with `MALLOC_MMAP_THRESHOLD_=65536` (so that",
+        "freed blocks leave the process); times in this process, without it.",
+        "",
+    ]
     for sc in scaling_rows:
         lines += [
-            f"d = {sc['dim']}, {sc['kernel']} kernel, chunk {sc['chunk']}. Log-log slope over "
-            f"N ≥ 2000: time **{_f(sc['time_slope'], '.2f')}** (≤ 2 expected), peak memory "
-            f"**{_f(sc['memory_slope'], '.2f')}** (≈ 1 expected with chunking).",
+            f"d = {sc['dim']}, {sc['kernel']} kernel, chunk {sc['chunk']}. Log-log slopes over "
+            f"N ≥ 2000: time eager **{_f(sc['slope_time_s'], '.2f')}**, fused "
+            f"**{_f(sc['slope_time_fused_s'], '.2f')}** (≤ 2 expected); peak memory eager "
+            f"**{_f(sc['slope_peak_mib'], '.2f')}**, fused "
+            f"**{_f(sc['slope_peak_fused_mib'], '.2f')}** (≤ 1 expected: no N × N buffer, blocks "
+            "capped at `wgf.kde.CPU_BLOCK_ENTRIES`; – where the peaks stay under 1 MiB).",
             "",
-            "| N | time (ms) | peak memory (MiB) |",
-            "|---|---|---|",
+            "| N | time eager (ms) | time fused (ms) | peak eager (MiB) | peak fused (MiB) |",
+            "|---|---|---|---|---|",
         ]
         for r in sc["rows"]:
-            lines.append(f"| {r['n']} | {1e3 * r['time_s']:.1f} | {_f(r['peak_mib'], '.1f')} |")
+            tf = r["time_fused_s"]
+            lines.append(
+                f"| {r['n']} | {1e3 * r['time_s']:.1f} | {_f(tf and 1e3 * tf, '.1f')} "
+                f"| {_f(r['peak_mib'], '.1f')} | {_f(r['peak_fused_mib'], '.1f')} |"
+            )
         lines.append("")
     return lines
 
@@ -472,7 +524,7 @@ def _md_sampling(s: dict[str, Any]) -> list[str]:
         "## One-step sampling against MALA (gmm8)",
         "",
         f"Generator: {s['generator']}; its MMD (median heuristic, 2000 vs 2000) "
-        f"**{s['generator_mmd']:.4f}**. MALA ({s['mala_impl']}): {s['mala_chains_for_curve']} "
+        f"**{s['generator_mmd']:.4f}**. MALA (`wgf.samplers.mala`): {s['mala_chains_for_curve']} "
         f"chains from N(0, 4 I), step adapted over 100 burn-in steps, MMD checked every 5 steps "
         f"up to 100, then every 25; "
         + (
@@ -580,16 +632,17 @@ def main(argv: list[str] | None = None) -> None:
         default="drift,scaling,sampling,reproduction",
         help="comma-separated subset of drift,scaling,sampling,reproduction (default: all)",
     )
+    parser.add_argument("--memory-json", type=Path, help=argparse.SUPPRESS)  # memory_in_child
     args = parser.parse_args(argv)
-    if os.environ.get("MALLOC_MMAP_THRESHOLD_") is None and argv is None:
-        # A fixed mmap threshold makes glibc return large blocks to the system when freed, so
-        # the resident high-water mark measures each call's own peak (scaling section).
-        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     repeat = 5 if args.quick else 20
     ns = [500, 1000, 2000, 5000] if args.quick else [500, 1000, 2000, 5000, 10_000, 20_000]
+    dims = [2, 16]
+    chunk = train_config(load_config(REPO / "config.yaml"), "gmm8").chunk_size
+    if args.memory_json:
+        args.memory_json.write_text(json.dumps(scaling_memory(dims, ns, device, "laplace", chunk)))
+        return
     data: dict[str, Any] = {
         "meta": {
             "machine": platform.node() or platform.machine(),
@@ -608,8 +661,12 @@ def main(argv: list[str] | None = None) -> None:
         data["drift"] = [drift_cost(t, 2000, device, repeat) for t in ("gmm8", "gmm2hard16")]
     if "scaling" in sections:
         print("scaling ...", flush=True)
-        chunk = train_config(load_config(REPO / "config.yaml"), "gmm8").chunk_size
-        data["scaling"] = [scaling(d, ns, device, "laplace", chunk) for d in (2, 16)]
+        memory = (
+            memory_in_child(args, dims, ns, chunk)
+            if device.type == "cpu"
+            else scaling_memory(dims, ns, device, "laplace", chunk)
+        )
+        data["scaling"] = [scaling(d, ns, device, "laplace", chunk, memory) for d in dims]
     if "sampling" in sections:
         print("sampling ...", flush=True)
         data["sampling"] = sampling(device, args.reproduction.resolve(), args.quick)

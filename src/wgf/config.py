@@ -57,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
         "kernel": "laplace",
         "tau_init": 0.5,
         "tau_final_ratio": 0.3,
-        "chunk_size": 256,  # rows per KDE block: 256 × N floats stay in cache (benchmarks/)
+        "chunk_size": 256,  # rows per KDE block, at most 2^19 / N on the CPU (wgf.kde)
         # The batch's own KDE on the CPU as one compiled pass (wgf.kde): ~3x faster at N = 2000,
         # but each training process pays ~2 s to compile, so at the default N it is a wash.
         "fused_kde": False,
