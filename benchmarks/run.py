@@ -8,8 +8,10 @@ absolute times drift; ratios much less). Sections:
 
 * drift cost: the KDE drift (estimator + drift) at N = 2000 against the generator's own
   forward + backward + Adam step at the same N, for the generator sizes of config.yaml (gmm8,
-  d = 2; gmm2hard16, d = 16); the pre-optimisation KDE (benchmarks/reference_kde.py) alongside;
-* scaling: KDE time and peak resident memory for N from 500 to 20 000, with log-log slopes;
+  d = 2; gmm2hard16, d = 16): eager, fused (``training.fused_kde``) and the pre-optimisation
+  KDE (benchmarks/reference_kde.py);
+* scaling: KDE time (eager and fused) and peak resident memory for N from 500 to 20 000, with
+  log-log slopes; memory in a child process (:func:`memory_in_child`);
 * sampling: one-step throughput for 10^6 samples against MALA reaching the generator's MMD on
   gmm8 (``wgf.samplers.mala``);
 * the default reproduction: per-rule times from Snakemake's ``benchmark:`` TSVs and the overall
