@@ -96,11 +96,6 @@ def _distances(x: torch.Tensor, y: torch.Tensor, columns: torch.Tensor | None) -
     """``|x_i − y_j|``: by coordinate over ``columns = yᵀ`` (contiguous) if given, else cdist."""
     if columns is None:
         return torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist")
-    if torch.is_grad_enabled() and x.requires_grad:  # in-place passes would break autograd
-        sq = (x[:, :1] - columns[0]).square()
-        for k in range(1, x.shape[1]):
-            sq = sq + (x[:, k : k + 1] - columns[k]).square()
-        return sq.sqrt()
     sq = (x[:, :1] - columns[0]).square_()
     for k in range(1, x.shape[1]):
         sq += (x[:, k : k + 1] - columns[k]).square_()
