@@ -92,14 +92,19 @@ def _by_coordinate(x: torch.Tensor) -> bool:
     return x.is_cuda or x.shape[1] <= CPU_BY_COORDINATE_MAX_DIM
 
 
-def _distances(x: torch.Tensor, y: torch.Tensor, columns: torch.Tensor | None) -> torch.Tensor:
-    """``|x_i − y_j|``: by coordinate over ``columns = yᵀ`` (contiguous) if given, else cdist."""
-    if columns is None:
-        return torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist")
+def _squared_distances(x: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+    """``|x_i − y_j|²`` summed coordinate by coordinate over ``columns = yᵀ`` (contiguous)."""
     sq = (x[:, :1] - columns[0]).square_()
     for k in range(1, x.shape[1]):
         sq += (x[:, k : k + 1] - columns[k]).square_()
-    return sq.sqrt_()
+    return sq
+
+
+def _distances(x: torch.Tensor, y: torch.Tensor, columns: torch.Tensor | None) -> torch.Tensor:
+    """``|x_i − y_j|``: by coordinate over ``columns = yᵀ`` if given, else by cdist."""
+    if columns is None:
+        return torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist")
+    return _squared_distances(x, columns).sqrt_()
 
 
 def exact_distances(
@@ -134,10 +139,7 @@ def _fused_laplace(
     """The own-batch Laplace sums ``Σ_j e_ij``, ``Σ_j b_ij`` and ``Σ_j b_ij x_j``, with
     ``e = exp(−|x_i − x_j|/τ)`` (floored as in :func:`kde_stats`) and ``b = e / |x_i − x_j|``
     (0 for a coincident point). Written for ``torch.compile`` to fuse into one pass."""
-    sq = (x[:, :1] - columns[0]).square()
-    for k in range(1, x.shape[1]):
-        sq = sq + (x[:, k : k + 1] - columns[k]).square()
-    dist = sq.sqrt()
+    dist = _squared_distances(x, columns).sqrt()
     e = (dist * -inv_tau).clamp_min(floor).exp()
     b = torch.where(dist > 0, e / dist, 0.0)
     moments = torch.stack([(b * columns[k]).sum(1) for k in range(x.shape[1])], 1)
@@ -148,9 +150,7 @@ def _fused_rbf(
     x: torch.Tensor, columns: torch.Tensor, inv_tau: torch.Tensor, floor: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The own-batch RBF sums ``Σ_j e_ij`` and ``Σ_j e_ij x_j``, ``e = exp(−|x_i − x_j|²/2τ²)``."""
-    sq = (x[:, :1] - columns[0]).square()
-    for k in range(1, x.shape[1]):
-        sq = sq + (x[:, k : k + 1] - columns[k]).square()
+    sq = _squared_distances(x, columns)
     e = (sq * (-0.5 * inv_tau * inv_tau)).clamp_min(floor).exp()
     moments = torch.stack([(e * columns[k]).sum(1) for k in range(x.shape[1])], 1)
     return e.sum(1), moments
@@ -173,7 +173,7 @@ def _fusable(x: torch.Tensor, kernel: str) -> bool:
     return (
         fused_available()
         and x.device.type == "cpu"
-        and (kernel == "laplace" or x.shape[1] <= CPU_BY_COORDINATE_MAX_DIM)
+        and (kernel == "laplace" or (kernel == "rbf" and x.shape[1] <= CPU_BY_COORDINATE_MAX_DIM))
     )
 
 
@@ -229,17 +229,6 @@ def kde_stats(
     n, dim = data.shape
     offset = math.log(n) + (log_kernel_normaliser(kernel, tau, dim) if normalised else 0.0)
     columns = data.T.contiguous()
-    if kernel == "rbf":
-        centre = data.mean(0)
-        centred = data - centre
-        data_sq = centred.square().sum(1)[None]
-    elif kernel == "laplace":
-        # ``b @ [columns; 1]ᵀ`` gives ``Σ_j b_j x_j`` and ``Σ_j b_j`` in one product.
-        augmented = torch.cat([columns, columns.new_ones(1, n)])
-        by_columns = columns if _by_coordinate(data) else None
-    else:
-        raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
-
     # Relative kernel weights below the smallest normal float are raised to it: exp() of an
     # argument that underflows takes a slow path (about 15× on x86), and a term e^-87 next to
     # the nearest point's 1 changes no sum. (Also keeps every weight positive.)
@@ -255,6 +244,15 @@ def kde_stats(
                 total, moments = sums
                 score = (moments / total[:, None] - data) / tau**2
             return total.log() - offset, score
+
+    if kernel == "rbf":
+        centre = data.mean(0)
+        centred = data - centre
+        data_sq = centred.square().sum(1)[None]
+    elif kernel == "laplace":
+        by_columns = columns if _by_coordinate(data) else None
+    else:
+        raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
 
     def block(xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # One chunk × N buffer, updated in place (the hot path of training): the kernel weights
@@ -288,8 +286,7 @@ def kde_stats(
         log_q = scale + total.log()
         if kernel == "laplace":
             b = e.mul_(torch.nan_to_num_(dist.reciprocal_(), posinf=0.0))
-            moments = b @ augmented.T
-            score = (moments[:, :dim] - xb * moments[:, dim:]) / (tau * total[:, None])
+            score = (b @ columns.T - xb * b.sum(1, keepdim=True)) / (tau * total[:, None])
         else:
             score = (e @ columns.T / total[:, None] - xb) / tau**2
         return log_q - offset, score
