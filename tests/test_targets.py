@@ -35,7 +35,7 @@ def test_score_is_minus_grad_energy(name):
     xg = x.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(-target.energy(xg).sum(), xg)
     torch.testing.assert_close(target.score(x), grad, rtol=1e-9, atol=1e-9)
-    log_p, score = target.log_prob_and_score(x)  # one pass: C⁻¹(x − m) instead of L⁻¹(x − m)
+    log_p, score = target.log_prob_and_score(x)  # one pass over the components
     torch.testing.assert_close(score, grad, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(log_p, -target.energy(x), rtol=1e-12, atol=1e-10)
 

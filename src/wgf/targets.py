@@ -111,22 +111,26 @@ class GaussianMixture(Target):
         self._cast: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
 
     def _constants(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Means, Cholesky factors, log-normalisers and precisions on ``x``'s device and dtype
-        (cast once: the hot path calls this every step)."""
+        """Means, log-normalisers and precisions on ``x``'s device and dtype (cast once: the hot
+        path calls this every step)."""
         key = (x.device, x.dtype)
         if key not in self._cast:
             self._cast[key] = tuple(
-                t.to(x.device, x.dtype) for t in (self.means, self.chol, self._log_norm, self._prec)
+                t.to(x.device, x.dtype) for t in (self.means, self._log_norm, self._prec)
             )
         return self._cast[key]
 
+    def _terms(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``log w_k − ½ log|C_k| − ½ maha_k(x)``, shape (K, N), and ``C_k⁻¹ (x − m_k)``, shape
+        (K, N, d): one batched product gives the Mahalanobis terms and the score's parts."""
+        means, log_norm, prec = self._constants(x)
+        diff = x[None] - means[:, None]
+        pdiff = torch.bmm(diff, prec)  # C_k⁻¹ symmetric: rows (C_k⁻¹ (x − m_k))ᵀ
+        return log_norm[:, None] - 0.5 * (diff * pdiff).sum(-1), pdiff
+
     def _component_log_terms(self, x: torch.Tensor) -> torch.Tensor:
-        """``log w_k - ½ log|C_k| - ½ maha_k(x)`` for every sample and component, shape (N, K)."""
-        means, chol, log_norm, _ = self._constants(x)
-        diff = x[:, None, :] - means[None]
-        sol = torch.linalg.solve_triangular(chol, diff.permute(1, 2, 0), upper=False)
-        maha = sol.pow(2).sum(1).T
-        return log_norm[None] - 0.5 * maha
+        """The terms of :meth:`_terms` per sample and component, shape (N, K)."""
+        return self._terms(x)[0].T
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
         return -torch.logsumexp(self._component_log_terms(x), dim=-1)
@@ -143,12 +147,8 @@ class GaussianMixture(Target):
         return self.log_prob_and_score(x)[1]
 
     def log_prob_and_score(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``−E(x)`` and ``∇log p = −Σ_k γ_k C_k⁻¹ (x − m_k)`` in one pass over the components:
-        one batched product ``C_k⁻¹ (x − m_k)`` gives the Mahalanobis terms and the score."""
-        means, _, log_norm, prec = self._constants(x)
-        diff = x[None] - means[:, None]  # (K, N, d)
-        pdiff = torch.bmm(diff, prec)  # C_k⁻¹ symmetric: rows (C_k⁻¹ (x − m_k))ᵀ
-        terms = log_norm[:, None] - 0.5 * (diff * pdiff).sum(-1)  # (K, N)
+        """``−E(x)`` and ``∇log p = −Σ_k γ_k C_k⁻¹ (x − m_k)`` in one pass over the components."""
+        terms, pdiff = self._terms(x)
         log_p = torch.logsumexp(terms, 0)
         gamma = (terms - log_p).exp_()
         return log_p, -(gamma[..., None] * pdiff).sum(0)
