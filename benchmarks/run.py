@@ -186,7 +186,7 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
     if device.type == "cuda":
         fns["drift_unwidened"] = drift_unwidened
     compile_s = None
-    if fused := device.type == "cpu" and fused_available():
+    if fused := _measures_fused(device):
         t0 = time.perf_counter()
         drift_fused()  # the first call compiles (or finds inductor's on-disk cache)
         compile_s = time.perf_counter() - t0
@@ -213,6 +213,11 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
     }
 
 
+def _measures_fused(device: torch.device) -> bool:
+    """Whether the fused KDE applies here (CPU only) and has not failed to compile."""
+    return device.type == "cpu" and fused_available()
+
+
 def _scaling_inputs(dim: int, ns: list[int], device: torch.device) -> list[torch.Tensor]:
     gen = torch.Generator().manual_seed(0)
     return [(2.0 * torch.randn(n, dim, generator=gen)).to(device) for n in ns]
@@ -224,7 +229,7 @@ def scaling(
     """KDE time for each N, eager and (CPU) fused, with the peak memory ``memory[(dim, n)]``
     measured in a separate process (:func:`scaling_memory`)."""
     rows = []
-    fused = device.type == "cpu" and fused_available()
+    fused = _measures_fused(device)
     for x in _scaling_inputs(dim, ns, device):
         n = x.shape[0]
         repeat = max(3, min(15, int(4e7 / n**2)))
@@ -261,7 +266,7 @@ def scaling_memory(
     returns large blocks to the system when freed, so the resident high-water mark measures each
     call's own peak. That setting also slows the compiled kernel, so no time is measured there."""
     out: dict[str, dict[str, float | None]] = {}
-    fused = device.type == "cpu" and fused_available()
+    fused = _measures_fused(device)
     for dim in dims:
         for x in _scaling_inputs(dim, ns, device):
             row: dict[str, float | None] = {}
