@@ -61,7 +61,12 @@ SMALL = dict(
 
 
 @pytest.mark.parametrize(
-    "method", [dict(method="iw_ml"), dict(method="reverse_kl", temper_start=0.3)]
+    "method",
+    [
+        dict(method="iw_ml"),
+        dict(method="reverse_kl", temper_start=0.3),
+        dict(method="reverse_kl", temper_start=0.3, iaf=True),
+    ],
 )
 def test_log_z_of_a_gaussian_is_exact_within_monte_carlo_error(method):
     """log Ẑ = log mean w, w = p̃/ν, x ~ ν: its standard error is √((1/ESS − 1)/n) (delta
@@ -87,10 +92,10 @@ def test_temper_schedule_is_geometric_then_one():
     assert temper_schedule(1.0, 0.5, 0, 10) == 1.0
 
 
-@pytest.mark.parametrize("architecture", ["maf", "nsf"])
-def test_checkpoint_round_trip(tmp_path, architecture):
+@pytest.mark.parametrize(("architecture", "iaf"), [("maf", False), ("nsf", False), ("nsf", True)])
+def test_checkpoint_round_trip(tmp_path, architecture, iaf):
     torch.manual_seed(0)
-    flow = Flow(3, architecture, layers=2, hidden=8, loc=[1.0, 0.0, -1.0], scale=2.0)
+    flow = Flow(3, architecture, layers=2, hidden=8, iaf=iaf, loc=[1.0, 0.0, -1.0], scale=2.0)
     with torch.no_grad():  # move off the initialisation so the state dict matters
         for p in flow.parameters():
             p.add_(0.05 * torch.randn_like(p))
@@ -112,11 +117,31 @@ def test_checkpoint_round_trip(tmp_path, architecture):
     torch.testing.assert_close(score.float(), flow.score(x))
 
 
-def test_sample_and_log_prob_agree():
+@pytest.mark.parametrize("iaf", [False, True])
+def test_sample_and_log_prob_agree(iaf):
     torch.manual_seed(1)
-    flow = Flow(2, "nsf", layers=2, hidden=8, bins=4)
+    flow = Flow(2, "nsf", layers=2, hidden=8, bins=4, iaf=iaf)
     x, log_nu = flow.sample_and_log_prob(100, torch.Generator().manual_seed(0))
     torch.testing.assert_close(log_nu, flow.log_prob(x), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(("iaf", "sample_passes", "density_passes"), [(False, 5, 1), (True, 1, 5)])
+def test_iaf_swaps_the_sequential_direction(iaf, sample_passes, density_passes):
+    """Per layer, MADE evaluations for a draw with its log ν and for the density of given points:
+    d = 5 and 1 (MAF direction) or 1 and d (inverse autoregressive)."""
+    from nflows.transforms.made import MADE
+
+    torch.manual_seed(0)
+    flow = Flow(5, "nsf", layers=2, hidden=8, bins=4, iaf=iaf)
+    made = [m for m in flow.modules() if isinstance(m, MADE)]
+    calls = [0]
+    for m in made:
+        m.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    x, _ = flow.rsample_and_log_prob(10, torch.Generator().manual_seed(0))
+    assert calls[0] == sample_passes * len(made)
+    calls[0] = 0
+    flow.log_prob(x.detach())
+    assert calls[0] == density_passes * len(made)
 
 
 def test_flow_estimator_is_warm_started_and_fits_a_gaussian():

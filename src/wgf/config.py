@@ -76,6 +76,7 @@ DEFAULTS: dict[str, Any] = {
             "blocks": 2,
             "bins": 8,
             "tail_bound": 4.0,
+            "iaf": False,
             "steps": 5,
             "warmup_steps": 200,
             "lr": 1e-3,
@@ -148,6 +149,7 @@ DEFAULTS: dict[str, Any] = {
         "blocks": 2,
         "bins": 8,
         "tail_bound": 4.0,
+        "iaf": False,  # true: one-pass sampling, d-pass density (wgf.flows)
         "method": "iw_ml",
         "steps": 2000,
         "rounds": 20,

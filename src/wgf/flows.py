@@ -4,6 +4,10 @@ SCIENCE.md §5. A :class:`Flow` is an nflows autoregressive flow (``maf``: maske
 ``nsf``: masked rational-quadratic splines with linear tails) acting on standardised
 coordinates, ``x = loc + scale · y``; ``loc`` and ``scale`` are fixed buffers (the broad proposal's
 location and scale for the reference, the first batch's for the online estimator of ``q``).
+By default each autoregressive layer is parallel in the density direction (MAF): ``log ν(x)`` is
+one pass, a sample takes ``d`` sequential passes. ``iaf=True`` turns every layer round (inverse
+autoregressive, Kingma et al. 2016): a sample and its own ``log ν`` are one pass, the density of a
+given point takes ``d``. Reverse-KL training only ever needs the former.
 
 :func:`fit_reference` fits ``ν`` to the unnormalised target without samples of it:
 
@@ -39,7 +43,7 @@ from nflows.transforms.autoregressive import (
     MaskedAffineAutoregressiveTransform,
     MaskedPiecewiseRationalQuadraticAutoregressiveTransform,
 )
-from nflows.transforms.base import CompositeTransform
+from nflows.transforms.base import CompositeTransform, InverseTransform
 from nflows.transforms.permutations import RandomPermutation, ReversePermutation
 from nflows.transforms.standard import PointwiseAffineTransform
 from torch import nn
@@ -70,7 +74,8 @@ METHODS = ("iw_ml", "reverse_kl", "hybrid")
 
 @dataclass
 class FlowConfig:
-    """A flow's architecture: ``layers`` autoregressive transforms, each a MADE of ``blocks``."""
+    """A flow's architecture: ``layers`` autoregressive transforms, each a MADE of ``blocks``;
+    ``iaf``: inverse autoregressive layers (fast sampling, slow density; module docstring)."""
 
     architecture: str = "nsf"
     layers: int = 4
@@ -78,6 +83,7 @@ class FlowConfig:
     blocks: int = 2
     bins: int = 8
     tail_bound: float = 4.0
+    iaf: bool = False
 
 
 @dataclass
@@ -122,6 +128,7 @@ class Flow(nn.Module):
         blocks: int = 2,
         bins: int = 8,
         tail_bound: float = 4.0,
+        iaf: bool = False,
         loc: float | Sequence[float] = 0.0,
         scale: float | Sequence[float] = 1.0,
     ) -> None:
@@ -142,6 +149,7 @@ class Flow(nn.Module):
             blocks=blocks,
             bins=bins,
             tail_bound=float(tail_bound),
+            iaf=bool(iaf),
             loc=loc_t.tolist(),
             scale=scale_t.tolist(),
         )
@@ -167,7 +175,7 @@ class Flow(nn.Module):
                     tail_bound=tail_bound,
                     num_blocks=blocks,
                 )
-            steps.append(layer)
+            steps.append(InverseTransform(layer) if iaf else layer)
         self.transform = CompositeTransform(steps)
         self.base = StandardNormal([dim])
 

@@ -88,10 +88,14 @@ BASELINE_DEFAULTS: dict[str, Any] = {
     },
     # The target's reference-flow settings with these on top; method forced to reverse_kl.
     "flow": {
-        # Splines, not MAF: sampling inverts the autoregressive layers, and a MAF's inverse at
-        # its random initialisation reached |x| ~ 1e11 in d = 16 (gmm2hard16, seed 2: non-finite
-        # loss at step 0-3 whatever the learning rate); the bounded splines stay finite.
+        # Splines, not MAF: a MAF's inverse at its random initialisation reached |x| ~ 1e11 in
+        # d = 16 (gmm2hard16, seed 2: non-finite loss at step 0-3 whatever the learning rate);
+        # the bounded splines stay finite.
         "architecture": "nsf",
+        # Inverse autoregressive (Kingma et al. 2016), the usual direction for reverse KL: it
+        # trains and samples on its own draws only, and each draw with its log ν is one pass
+        # instead of d (gmm2hard16, batch 256: 0.32 → 0.022 s per step, one thread).
+        "iaf": True,
         "layers": 4,
         "hidden": 64,
         "steps": 1000,
@@ -336,7 +340,7 @@ def method_settings(
             training["steps"] = int(steps)
         return {"training": training}
     if method.kind == "flow":
-        flow = {**copy.deepcopy(reference), **baselines["flow"]}
+        flow = {**copy.deepcopy(reference), **baselines["flow"], "method": "reverse_kl"}
         flow.pop("seed", None)
         return {"flow": flow}
     settings = copy.deepcopy(baselines[name])
