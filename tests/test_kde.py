@@ -77,15 +77,25 @@ def test_gpu_kde_matches_cpu(kernel):
 
 @pytest.mark.parametrize("kernel", ["laplace", "rbf"])
 @pytest.mark.parametrize("d", [2, 16])
-def test_own_batch_shortcut_matches_general_path(kernel, d):
+@pytest.mark.parametrize("chunk", [64, 1024])
+def test_own_batch_shortcut_matches_general_path(kernel, d, chunk):
     """The batch's own KDE skips the nearest-point reduction (each query is its own nearest
-    point); a copy of the batch, which is not recognised as the same tensor, takes the general
-    path. Both agree to rounding (float64)."""
+    point) and computes each pair once for both of its rows (the weights are symmetric); a copy
+    of the batch, which is not recognised as the same tensor, takes the general path. Both agree
+    to rounding (float64): in blocks of 64 (a shorter last block) and in one block, with a
+    coincident pair (zero displacement, no 1/0)."""
     data = _data(n=400, d=d) * 3.0
-    own = kde_stats(data, data, 0.3, kernel, chunk=64)
-    general = kde_stats(data.clone(), data, 0.3, kernel, chunk=64)
+    data[7] = data[3]
+    tau = 0.3 if d == 2 else 3.0  # in d = 16 a wider kernel, so that other points weigh in
+    own = kde_stats(data, data, tau, kernel, chunk=chunk)
+    general = kde_stats(data.clone(), data, tau, kernel, chunk=chunk)
     for u, v in zip(own, general, strict=True):
+        assert torch.isfinite(u).all()
         torch.testing.assert_close(u, v, rtol=1e-10, atol=1e-10)
+    # A batch that carries gradients is left to the row blocks (differentiable in x): the same.
+    tracked = data.clone().requires_grad_(True)
+    for u, v in zip(kde_stats(tracked, tracked, tau, kernel, chunk=chunk), own, strict=True):
+        torch.testing.assert_close(u.detach(), v, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize(("kernel", "d"), [("laplace", 2), ("rbf", 2), ("laplace", 16)])

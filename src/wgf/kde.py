@@ -9,8 +9,10 @@ Laplace distances are exact (no ``|x|²+|y|²−2xy`` cancellation, which would 
 expansion by one matrix product about the batch mean. The data enter as columns (``d × N``,
 each coordinate contiguous): the distance passes stream them, and ``weights @ columns.T`` is a
 fast product where ``weights @ data`` with a narrow ``N × d`` operand is not (5× at d = 2 on
-the CPU). The training case, the batch's own KDE (``x`` is ``data``), knows each query's nearest
-point, itself at distance 0, and skips that reduction.
+the CPU). The training case, the batch's own KDE (``x`` is ``data``, not tracked by autograd),
+knows each query's nearest point, itself at distance 0, so its kernel weights need no per-row
+shift and are symmetric: each pair is computed once and added to both of its rows
+(:func:`_own_sums`), half the elementwise work.
 
 ``fused=True`` (``training.fused_kde``) computes the batch's own KDE on the CPU as one compiled
 pass (``torch.compile``): distances, kernel weights and every row sum in one loop, no ``N × N``
@@ -67,6 +69,13 @@ GPU_BLOCK_ENTRIES = 1 << 25
 CPU_BLOCK_ENTRIES = 1 << 19
 
 
+def _block_rows(x: torch.Tensor, chunk: int, n_data: int) -> int:
+    """Rows per block against ``n_data`` points: ``chunk`` narrowed (CPU) or widened (GPU)."""
+    if x.is_cuda:
+        return max(chunk, GPU_BLOCK_ENTRIES // n_data)
+    return max(1, min(chunk, CPU_BLOCK_ENTRIES // n_data))
+
+
 def _chunked(
     x: torch.Tensor,
     chunk: int,
@@ -74,10 +83,7 @@ def _chunked(
     n_data: int | None = None,
 ) -> tuple[torch.Tensor, ...]:
     if n_data:
-        if x.is_cuda:
-            chunk = max(chunk, GPU_BLOCK_ENTRIES // n_data)
-        else:
-            chunk = max(1, min(chunk, CPU_BLOCK_ENTRIES // n_data))
+        chunk = _block_rows(x, chunk, n_data)
     parts = [fn(x[i : i + chunk]) for i in range(0, x.shape[0], chunk)]
     return tuple(torch.cat(p) for p in zip(*parts, strict=True))
 
@@ -208,6 +214,50 @@ def _fused_sums(
         return None
 
 
+def _add_by_symmetry(acc: torch.Tensor, w: torch.Tensor, i0: int, i1: int) -> None:
+    """Add the block ``w`` (rows ``i0:i1`` against columns ``i0:``) of a symmetric matrix to
+    its row sums ``acc``: along its rows, and along its columns right of the diagonal block."""
+    acc[i0:i1] += w.sum(1)
+    acc[i1:] += w[:, i1 - i0 :].sum(0)
+
+
+def _own_sums(
+    data: torch.Tensor, columns: torch.Tensor, tau: float, kernel: str, floor: float, chunk: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The batch's own kernel sums by symmetry: ``Σ_j e_ij``, ``(Σ_j b_ij x_j)ᵀ`` (``d × N``) and,
+    for Laplace, ``Σ_j b_ij``; ``e`` as in :func:`kde_stats`'s own case, ``b = e / |x_i − x_j|``
+    (Laplace) or ``e`` (RBF). Both are symmetric (the own batch needs no per-row shift), so each
+    block of rows ``I`` meets only the columns from its own start: every pair is computed once
+    and added to both of its rows, about half the elementwise work (the products stay N²d)."""
+    n, dim = data.shape
+    rows = _block_rows(data, chunk, n)
+    total = data.new_zeros(n)
+    moments = data.new_zeros(dim, n)
+    b_sum = data.new_zeros(n) if kernel == "laplace" else None
+    if kernel == "rbf":
+        centred = data - data.mean(0)
+        half = centred.square().sum(1).mul_(-0.5 / tau**2)  # −|x_j − x̄|² / 2τ²
+    by_columns = _by_coordinate(data)
+    for i0 in range(0, n, rows):
+        i1 = min(i0 + rows, n)
+        right = columns[:, i0:]
+        if kernel == "laplace":
+            dist = _distances(data[i0:i1], data[i0:], right if by_columns else None)
+            e = dist.mul(-1.0 / tau).clamp_min_(floor).exp_()
+        else:
+            # −|x_i − x_j|² / 2τ² by one product about the batch mean, ≤ 0 up to its rounding
+            e = torch.addmm(half[i0:], centred[i0:i1], centred[i0:].T, alpha=1.0 / tau**2)
+            e = e.add_(half[i0:i1, None]).clamp_(floor, 0.0).exp_()
+        _add_by_symmetry(total, e, i0, i1)
+        if b_sum is not None:
+            e = e.mul_(torch.nan_to_num_(dist.reciprocal_(), posinf=0.0))
+            _add_by_symmetry(b_sum, e, i0, i1)
+        # Σ_j w_ij x_j as d × rows products: with the narrow side on the left they are fast.
+        moments[:, i0:i1] += right @ e.T
+        moments[:, i1:] += columns[:, i0:i1] @ e[:, i1 - i0 :]
+    return total, moments, b_sum
+
+
 def kde_stats(
     x: torch.Tensor,
     data: torch.Tensor,
@@ -244,6 +294,14 @@ def kde_stats(
                 total, moments = sums
                 score = (moments / total[:, None] - data) / tau**2
             return total.log() - offset, score
+
+    if own and not x.requires_grad and kernel in KERNELS:
+        total, moments, b_sum = _own_sums(data, columns, tau, kernel, floor, chunk)
+        if b_sum is not None:
+            score = (moments.T - data * b_sum[:, None]) / (tau * total[:, None])
+        else:
+            score = (moments.T / total[:, None] - data) / tau**2
+        return total.log() - offset, score
 
     if kernel == "rbf":
         centre = data.mean(0)
