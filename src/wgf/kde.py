@@ -258,6 +258,19 @@ def _own_sums(
     return total, moments, b_sum
 
 
+def _own_score(
+    data: torch.Tensor,
+    tau: float,
+    total: torch.Tensor,
+    moments: torch.Tensor,
+    b_sum: torch.Tensor | None,
+) -> torch.Tensor:
+    """``∇log q̂`` from the own-batch sums (``moments`` ``N × d``; ``b_sum`` given: Laplace)."""
+    if b_sum is not None:
+        return (moments - data * b_sum[:, None]) / (tau * total[:, None])
+    return (moments / total[:, None] - data) / tau**2
+
+
 def kde_stats(
     x: torch.Tensor,
     data: torch.Tensor,
@@ -287,21 +300,12 @@ def kde_stats(
     if fused and own and _fusable(data, kernel):
         sums = _fused_sums(kernel, data, columns, tau, floor, chunk)
         if sums is not None:
-            if kernel == "laplace":
-                total, b_sum, moments = sums
-                score = (moments - data * b_sum[:, None]) / (tau * total[:, None])
-            else:
-                total, moments = sums
-                score = (moments / total[:, None] - data) / tau**2
-            return total.log() - offset, score
+            total, b_sum, moments = sums if kernel == "laplace" else (sums[0], None, sums[1])
+            return total.log() - offset, _own_score(data, tau, total, moments, b_sum)
 
     if own and not x.requires_grad and kernel in KERNELS:
         total, moments, b_sum = _own_sums(data, columns, tau, kernel, floor, chunk)
-        if b_sum is not None:
-            score = (moments.T - data * b_sum[:, None]) / (tau * total[:, None])
-        else:
-            score = (moments.T / total[:, None] - data) / tau**2
-        return total.log() - offset, score
+        return total.log() - offset, _own_score(data, tau, total, moments.T, b_sum)
 
     if kernel == "rbf":
         centre = data.mean(0)
