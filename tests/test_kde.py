@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import wgf.kde
+import wgf.native
 from wgf.kde import (
     bandwidth_schedule,
     exact_distances,
@@ -98,37 +99,66 @@ def test_own_batch_shortcut_matches_general_path(kernel, d, chunk):
         torch.testing.assert_close(u.detach(), v, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize(("kernel", "d"), [("laplace", 2), ("rbf", 2), ("laplace", 16)])
+@pytest.mark.parametrize("kernel", ["laplace", "rbf"])
+@pytest.mark.parametrize("d", [2, 16])
 def test_fused_kde_matches_eager(kernel, d):
-    """The compiled single pass against the eager blocks, float64: the same sums in another
-    order. 400 rows in blocks of 64 also exercise the shorter last block (one dynamic graph)."""
+    """The native single pass against the eager blocks, float64: the same sums in another
+    order (its displacements summed as such), with a coincident pair (zero displacement)."""
     data = _data(n=400, d=d) * 2.0
-    data[1] = data[0]  # a coincident pair: zero displacement, finite score
-    fused = kde_stats(data, data, 0.3, kernel, chunk=64, fused=True)
-    assert fused_available() and kernel in wgf.kde._compiled
-    eager = kde_stats(data, data, 0.3, kernel, chunk=64)
+    data[1] = data[0]
+    tau = 0.3 if d == 2 else 3.0
+    fused = kde_stats(data, data, tau, kernel, fused=True)
+    assert fused_available()
+    eager = kde_stats(data, data, tau, kernel, chunk=64)
     for u, v in zip(fused, eager, strict=True):
+        assert torch.isfinite(u).all()
         torch.testing.assert_close(u, v, rtol=1e-10, atol=1e-10)
-    again = kde_stats(data, data, 0.3, kernel, chunk=64, fused=True)
+    again = kde_stats(data, data, tau, kernel, fused=True)
     assert all(torch.equal(u, v) for u, v in zip(fused, again, strict=True))  # deterministic
 
 
-def test_fused_kde_falls_back_to_eager_when_compilation_fails(monkeypatch):
-    def no_compiler(fn, **options):
-        def fail(*args):
-            raise RuntimeError("no C++ compiler here")
+@pytest.mark.parametrize("kernel", ["laplace", "rbf"])
+@pytest.mark.parametrize("d", [2, 16])
+def test_fused_float32_score_has_no_cancellation(kernel, d):
+    """A float32 batch far from the origin (|x| ≈ 100, spread 0.5): the native pass sums each
+    pair's displacement x_j − x_i, so its score keeps float32's relative accuracy (a sum of 500
+    terms: ~√500 eps ≈ 3e-6); Σ w x_j − x_i Σ w would lose |x| / |x_j − x_i| ≈ 200× more (the
+    eager blocks, measured 3e-5 to 8e-4). Reference: float64 on the same float32 points."""
+    data = (_data(n=500, d=d) * 0.5 + 100.0).float()
+    tau = 0.3 if d == 2 else 1.0
+    log_q, score = kde_stats(data, data, tau, kernel, fused=True)
+    ref_log_q, ref = kde_stats(data.double(), data.double(), tau, kernel)
+    torch.testing.assert_close(score.double(), ref, rtol=0.0, atol=1e-5 * ref.abs().max().item())
+    torch.testing.assert_close(log_q.double(), ref_log_q, rtol=1e-6, atol=1e-6)
 
-        return fail
 
-    monkeypatch.setattr(wgf.kde.torch, "compile", no_compiler)
-    monkeypatch.setattr(wgf.kde, "_compiled", {})
-    monkeypatch.setattr(wgf.kde, "_fused_failed", [])
+def test_fused_kde_falls_back_to_eager_without_a_compiler(monkeypatch, tmp_path):
+    monkeypatch.setenv("CC", "no-such-compiler")
+    monkeypatch.setenv("WGF_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(wgf.native, "_lib", [])
+    monkeypatch.setattr(wgf.native, "_failed", [])
     data = _data(n=100)
-    with pytest.warns(RuntimeWarning, match="fused KDE could not be compiled"):
+    with pytest.warns(RuntimeWarning, match="native KDE pass could not be built"):
         fused = kde_stats(data, data, 0.3, "laplace", fused=True)
     assert not fused_available()
     for u, v in zip(fused, kde_stats(data, data, 0.3, "laplace"), strict=True):
         torch.testing.assert_close(u, v, rtol=0.0, atol=0.0)
+    assert not list(tmp_path.iterdir())  # nothing half-built left behind
+
+
+def test_native_build_is_cached_and_keeps_the_float_mode(monkeypatch, tmp_path):
+    """One library per machine in the cache, and loading it leaves subnormal floats alone (a
+    library linked with -ffast-math would switch the process to flush-to-zero)."""
+    monkeypatch.setenv("WGF_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(wgf.native, "_lib", [])
+    monkeypatch.setattr(wgf.native, "_failed", [])
+    tiny = torch.tensor([1e-40], dtype=torch.float32)
+    assert (tiny * 0.5).item() > 0.0
+    data = _data(n=50).float()
+    kde_stats(data, data, 0.3, "rbf", fused=True)
+    assert fused_available()
+    assert [p.suffix for p in tmp_path.iterdir()] == [".so"]
+    assert (tiny * 0.5).item() > 0.0
 
 
 def test_self_points_have_finite_score():

@@ -14,21 +14,21 @@ knows each query's nearest point, itself at distance 0, so its kernel weights ne
 shift and are symmetric: each pair is computed once and added to both of its rows
 (:func:`_own_sums`), half the elementwise work.
 
-``fused=True`` (``training.fused_kde``) computes the batch's own KDE on the CPU as one compiled
-pass (``torch.compile``): distances, kernel weights and every row sum in one loop, no ``N × N``
-buffer, where eager PyTorch streams a ``chunk × N`` buffer through about a dozen passes. It is
-used where it was measured faster: Laplace at any dimension, RBF up to
-:data:`CPU_BY_COORDINATE_MAX_DIM` (above, the eager RBF's BLAS expansion wins). Without a
-working compiler it falls back to the eager path, with one warning.
+``fused=True`` (``training.fused_kde``) computes the batch's own KDE on the CPU as one native
+pass (:mod:`wgf.native`, C built on first use): each pair's distance, kernel weight and every
+sum it feeds in one loop with a vectorised ``exp``, where eager PyTorch streams each block
+through about a dozen passes. Without a working C compiler it falls back to the eager path,
+with one warning.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import torch
+
+from wgf import native
 
 __all__ = [
     "KERNELS",
@@ -139,79 +139,9 @@ def _log_kernel(dist: torch.Tensor, tau: float, kernel: str) -> torch.Tensor:
     raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
 
 
-def _fused_laplace(
-    x: torch.Tensor, columns: torch.Tensor, inv_tau: torch.Tensor, floor: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The own-batch Laplace sums ``Σ_j e_ij``, ``Σ_j b_ij`` and ``Σ_j b_ij x_j``, with
-    ``e = exp(−|x_i − x_j|/τ)`` (floored as in :func:`kde_stats`) and ``b = e / |x_i − x_j|``
-    (0 for a coincident point). Written for ``torch.compile`` to fuse into one pass."""
-    dist = _squared_distances(x, columns).sqrt()
-    e = (dist * -inv_tau).clamp_min(floor).exp()
-    b = torch.where(dist > 0, e / dist, 0.0)
-    moments = torch.stack([(b * columns[k]).sum(1) for k in range(x.shape[1])], 1)
-    return e.sum(1), b.sum(1), moments
-
-
-def _fused_rbf(
-    x: torch.Tensor, columns: torch.Tensor, inv_tau: torch.Tensor, floor: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The own-batch RBF sums ``Σ_j e_ij`` and ``Σ_j e_ij x_j``, ``e = exp(−|x_i − x_j|²/2τ²)``."""
-    sq = _squared_distances(x, columns)
-    e = (sq * (-0.5 * inv_tau * inv_tau)).clamp_min(floor).exp()
-    moments = torch.stack([(e * columns[k]).sum(1) for k in range(x.shape[1])], 1)
-    return e.sum(1), moments
-
-
-_FUSED: dict[str, Callable[..., tuple[torch.Tensor, ...]]] = {
-    "laplace": _fused_laplace,
-    "rbf": _fused_rbf,
-}
-_compiled: dict[str, Callable[..., tuple[torch.Tensor, ...]]] = {}
-_fused_failed: list[str] = []
-
-
 def fused_available() -> bool:
-    """False once compiling the fused KDE has failed in this process (no C++ compiler, say)."""
-    return not _fused_failed
-
-
-def _fusable(x: torch.Tensor, kernel: str) -> bool:
-    return (
-        fused_available()
-        and x.device.type == "cpu"
-        and (kernel == "laplace" or (kernel == "rbf" and x.shape[1] <= CPU_BY_COORDINATE_MAX_DIM))
-    )
-
-
-def _fused_sums(
-    kernel: str, x: torch.Tensor, columns: torch.Tensor, tau: float, floor: float, chunk: int
-) -> tuple[torch.Tensor, ...] | None:
-    """The compiled own-batch sums in row blocks of ``chunk`` (whatever inductor decides to
-    store stays ``chunk × N``), or ``None`` (after one warning) if compilation fails."""
-    if kernel not in _compiled:
-        # Inductor stores an intermediate read by more than a few consumers (here the N × N
-        # weights, read by every row sum): raising that threshold keeps the pass in registers.
-        _compiled[kernel] = torch.compile(
-            _FUSED[kernel], options={"realize_reads_threshold": 1 << 20}
-        )
-    inv_tau = torch.tensor(1.0 / tau, dtype=x.dtype)
-    fn = _compiled[kernel]
-
-    def block(xb: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        torch._dynamo.mark_dynamic(xb, 0)  # one graph for the full and the last, shorter block
-        return fn(xb, columns, inv_tau, floor)
-
-    try:
-        return _chunked(x, chunk, block, x.shape[0])
-    except Exception as err:  # noqa: BLE001 - any compiler failure means: run eagerly
-        _fused_failed.append(f"{type(err).__name__}: {err}")
-        warnings.warn(
-            f"the fused KDE could not be compiled ({type(err).__name__}); using the eager "
-            "KDE (training.fused_kde: false skips the attempt)",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return None
+    """False once building the native own-batch pass has failed in this process."""
+    return native.available()
 
 
 def _add_by_symmetry(acc: torch.Tensor, w: torch.Tensor, i0: int, i1: int) -> None:
@@ -284,7 +214,7 @@ def kde_stats(
 
     Laplace: ``∇log q̂ = Σ_j a_j (x_j − x) / (τ |x − x_j|)``, with the non-differentiable
     coincident term (a query equal to a data point) contributing zero displacement.
-    RBF: ``(Σ_j a_j x_j − x) / τ²``. ``a = softmax_j log k(x, x_j)``. ``fused``: the compiled
+    RBF: ``(Σ_j a_j x_j − x) / τ²``. ``a = softmax_j log k(x, x_j)``. ``fused``: the native
     single pass where it applies (the batch's own KDE on the CPU; see the module docstring).
     """
     own = _is_same(x, data)
@@ -297,13 +227,11 @@ def kde_stats(
     # the nearest point's 1 changes no sum. (Also keeps every weight positive.)
     floor = math.log(torch.finfo(data.dtype).tiny) + 1.0
 
-    if fused and own and _fusable(data, kernel):
-        sums = _fused_sums(kernel, data, columns, tau, floor, chunk)
-        if sums is not None:
-            total, b_sum, moments = sums if kernel == "laplace" else (sums[0], None, sums[1])
-            return total.log() - offset, _own_score(data, tau, total, moments, b_sum)
-
     if own and not x.requires_grad and kernel in KERNELS:
+        if fused and (sums := native.own_sums(data, columns, tau, kernel, floor)) is not None:
+            total, shift = sums  # Σ_j w_ij (x_j − x_i): the score's numerator
+            width = tau if kernel == "laplace" else tau**2
+            return total.log() - offset, shift.T / (width * total[:, None])
         total, moments, b_sum = _own_sums(data, columns, tau, kernel, floor, chunk)
         return total.log() - offset, _own_score(data, tau, total, moments.T, b_sum)
 

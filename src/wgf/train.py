@@ -84,7 +84,7 @@ class TrainConfig:
     tau_init: float = 0.5
     tau_final_ratio: float = 0.3
     chunk_size: int = 256
-    fused_kde: bool = False
+    fused_kde: bool = True
     log_r_clip: float = 10.0
     log_every: int = 100
     checkpoint_every: int = 100
