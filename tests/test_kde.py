@@ -99,14 +99,24 @@ def test_own_batch_shortcut_matches_general_path(kernel, d, chunk):
         torch.testing.assert_close(u.detach(), v, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("kernel", ["laplace", "rbf"])
-@pytest.mark.parametrize("d", [2, 16])
-def test_fused_kde_matches_eager(kernel, d):
+@pytest.mark.parametrize(
+    ("kernel", "d", "tau"),
+    [
+        ("laplace", 2, 0.3),
+        ("rbf", 2, 0.3),
+        ("laplace", 16, 3.0),
+        ("rbf", 16, 3.0),
+        ("laplace", 2, 0.01),  # narrow: most pairs below the native pass's cutoff
+        ("rbf", 16, 0.5),
+    ],
+)
+def test_fused_kde_matches_eager(kernel, d, tau):
     """The native single pass against the eager blocks, float64: the same sums in another
-    order (its displacements summed as such), with a coincident pair (zero displacement)."""
-    data = _data(n=400, d=d) * 2.0
+    order (its displacements summed as such), with a coincident pair (zero displacement). 401
+    rows: four-row blocks with one left over. Where the kernel is narrow the native pass drops
+    weights below eps / N, together less than one rounding of the total."""
+    data = _data(n=401, d=d) * 2.0
     data[1] = data[0]
-    tau = 0.3 if d == 2 else 3.0
     fused = kde_stats(data, data, tau, kernel, fused=True)
     assert fused_available()
     eager = kde_stats(data, data, tau, kernel, chunk=64)
@@ -115,6 +125,16 @@ def test_fused_kde_matches_eager(kernel, d):
         torch.testing.assert_close(u, v, rtol=1e-10, atol=1e-10)
     again = kde_stats(data, data, tau, kernel, fused=True)
     assert all(torch.equal(u, v) for u, v in zip(fused, again, strict=True))  # deterministic
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7])
+def test_fused_kde_small_batches(n):
+    """Batches shorter than, equal to and just past one four-row block."""
+    data = _data(n=n, d=3)
+    for kernel in ("laplace", "rbf"):
+        fused = kde_stats(data, data, 0.7, kernel, fused=True)
+        for u, v in zip(fused, kde_stats(data, data, 0.7, kernel), strict=True):
+            torch.testing.assert_close(u, v, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("kernel", ["laplace", "rbf"])

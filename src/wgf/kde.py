@@ -228,7 +228,7 @@ def kde_stats(
     floor = math.log(torch.finfo(data.dtype).tiny) + 1.0
 
     if own and not x.requires_grad and kernel in KERNELS:
-        if fused and (sums := native.own_sums(data, columns, tau, kernel, floor)) is not None:
+        if fused and (sums := native.own_sums(data, columns, tau, kernel)) is not None:
             total, shift = sums  # Σ_j w_ij (x_j − x_i): the score's numerator
             width = tau if kernel == "laplace" else tau**2
             return total.log() - offset, shift.T / (width * total[:, None])

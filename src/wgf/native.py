@@ -1,20 +1,21 @@
 """The batch's own KDE sums as one native pass (``csrc/own_sums.c``), built on first use.
 
-Eager PyTorch streams each block of pairs through about a dozen passes, and its ``exp`` is
-scalar-accurate; this C loop computes a pair's distance, kernel weight and every sum it feeds
-in one go, each pair once (by symmetry), with ``exp`` vectorised by glibc's libmvec. It is
-built with the machine's C compiler (``$CC``, else ``cc``) at ``-O3 -march=native -ffast-math``
-into a per-machine cache (``$WGF_CACHE_DIR``, else ``$XDG_CACHE_HOME/wgf`` or ``~/.cache/wgf``)
-keyed by the source, the flags and the CPU, in well under a second, and loaded with ctypes:
-no PyTorch headers, no inductor. Single-threaded, like the workflow's training jobs (one
-thread each). Where it cannot be built, :func:`own_sums` returns ``None`` after one warning and
-the caller runs its eager path.
+Eager PyTorch streams each block of pairs through about a dozen passes; this C loop computes a
+pair's distance, kernel weight and every sum it feeds in one go, each pair once (by symmetry),
+four rows at a time over column tiles that stay in L1, with ``exp`` vectorised by glibc's
+libmvec. It is built with the machine's C compiler (``$CC``, else ``cc``) at ``-O3
+-march=native -ffast-math`` into a per-machine cache (``$WGF_CACHE_DIR``, else
+``$XDG_CACHE_HOME/wgf`` or ``~/.cache/wgf``) keyed by the source, the flags and the CPU, in
+well under a second, and loaded with ctypes: no PyTorch headers, no inductor. Single-threaded,
+like the workflow's training jobs (one thread each). Where it cannot be built,
+:func:`own_sums` returns ``None`` after one warning and the caller runs its eager path.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import math
 import os
 import platform
 import shutil
@@ -28,6 +29,7 @@ import torch
 __all__ = ["available", "own_sums"]
 
 SOURCE = Path(__file__).with_name("csrc") / "own_sums.c"
+SOURCES = (SOURCE, SOURCE.with_name("own_sums_body.h"))
 # Compile only: linked without -ffast-math, the library leaves out crtfastmath.o, which would
 # switch the whole process to flush-to-zero when it is loaded.
 COMPILE_FLAGS = ("-O3", "-march=native", "-ffast-math", "-fPIC")
@@ -72,9 +74,8 @@ def _load() -> ctypes.CDLL:
     cc = os.environ.get("CC", "cc")
     if shutil.which(cc) is None:
         raise RuntimeError(f"no C compiler {cc!r} on PATH")
-    key = hashlib.sha256(
-        "\0".join([SOURCE.read_text(), cc, *COMPILE_FLAGS, _cpu_signature()]).encode()
-    ).hexdigest()[:16]
+    parts = [*(p.read_text() for p in SOURCES), cc, *COMPILE_FLAGS, _cpu_signature()]
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
     cache = _cache_dir()
     path = cache / f"own_sums-{key}.so"
     if not path.exists():
@@ -111,12 +112,13 @@ def _library() -> ctypes.CDLL | None:
 
 
 def own_sums(
-    data: torch.Tensor, columns: torch.Tensor, tau: float, kernel: str, floor: float
+    data: torch.Tensor, columns: torch.Tensor, tau: float, kernel: str
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """``(Σ_j e_ij, Σ_j w_ij (x_j − x_i))``, the second ``d × N``, for a CPU float32/float64
     batch, or ``None`` where the native pass does not apply or cannot be built. ``e`` is the
-    kernel weight relative to the point itself, its log floored at ``floor``; ``w = e / |x_i −
-    x_j|`` (0 for a coincident pair) for Laplace, ``e`` for RBF. ``columns`` is ``data.T``."""
+    kernel weight relative to the point itself; ``w = e / |x_i − x_j|`` (0 for a coincident
+    pair) for Laplace, ``e`` for RBF. Weights below ``eps / N`` are dropped: together less than
+    one rounding of the total. ``columns`` is ``data.T``."""
     suffix = _DTYPES.get(data.dtype)
     if data.device.type != "cpu" or suffix is None or kernel not in ("laplace", "rbf"):
         return None
@@ -127,10 +129,12 @@ def own_sums(
     n, dim = data.shape
     total = data.new_zeros(n)
     shift = data.new_zeros(dim, n)
-    scratch = data.new_empty(n)  # held here: a temporary's storage could be freed mid-call
+    # held here: a temporary's storage could be freed while the C code writes to it
+    scratch = data.new_empty(ctypes.c_int64.in_dll(lib, "own_scratch_size").value)
     scale = 1.0 / tau if kernel == "laplace" else 0.5 / tau**2
+    cutoff = math.log(torch.finfo(data.dtype).eps / n)
     getattr(lib, f"own_{kernel}_{suffix}")(
-        data.data_ptr(), columns.data_ptr(), n, dim, scale, floor,
+        data.data_ptr(), columns.data_ptr(), n, dim, scale, cutoff,
         total.data_ptr(), shift.data_ptr(), scratch.data_ptr(),
     )  # fmt: skip
     return total, shift
