@@ -88,9 +88,9 @@ def _load() -> ctypes.CDLL:
     ptr, i64 = ctypes.c_void_p, ctypes.c_int64
     for suffix, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
         for kernel in ("laplace", "rbf"):
-            getattr(lib, f"own_{kernel}_{suffix}").argtypes = [ptr, ptr, i64, i64, real, real] + [
-                ptr
-            ] * 3
+            # x, cols, n, d, scale, cutoff, total, shift, scratch
+            signature = [ptr, ptr, i64, i64, real, real, ptr, ptr, ptr]
+            getattr(lib, f"own_{kernel}_{suffix}").argtypes = signature
     return lib
 
 
@@ -132,7 +132,7 @@ def own_sums(
     # held here: a temporary's storage could be freed while the C code writes to it
     scratch = data.new_empty(ctypes.c_int64.in_dll(lib, "own_scratch_size").value)
     scale = 1.0 / tau if kernel == "laplace" else 0.5 / tau**2
-    cutoff = math.log(torch.finfo(data.dtype).eps / n)
+    cutoff = math.log(torch.finfo(data.dtype).eps / max(n, 1))
     getattr(lib, f"own_{kernel}_{suffix}")(
         data.data_ptr(), columns.data_ptr(), n, dim, scale, cutoff,
         total.data_ptr(), shift.data_ptr(), scratch.data_ptr(),
