@@ -503,7 +503,7 @@ def _md_drift(drift: list[dict[str, Any]]) -> list[str]:
         "## Drift cost against the network step (N = 2000)",
         "",
         "Drift = KDE (log q̂, ∇log q̂) + reverse-KL drift; network = generator forward + backward +",
-        "Adam step on the same N. Aim: drift ≤ ½ network. *eager*: the default path",
+        "Adam step on the same N. Aim: drift ≤ ½ network. *eager*: PyTorch's kernels",
         "(`training.fused_kde: false`, blocks of `training.chunk_size` rows, each pair of the",
         "batch computed once for both of its rows by symmetry); *fused*: the batch's own KDE as",
         "one native C pass (`training.fused_kde: true`, the default; `wgf.native`; its first",
