@@ -26,7 +26,6 @@ import argparse
 import csv
 import datetime as dt
 import json
-import math
 import os
 import platform
 import re
@@ -159,7 +158,7 @@ def pair_floor(x: torch.Tensor, tau: float, kernel: str, chunk: int) -> Callable
         # the exp's argument: −|x_i − x_j|/τ (Laplace) or −|x_i − x_j|²/2τ² (RBF), floored as
         # in wgf.kde (an underflowing exp takes a slow path)
         arg = sq.sqrt().mul_(-1.0 / tau) if kernel == "laplace" else sq.mul(-0.5 / tau**2)
-        arg.clamp_min_(math.log(torch.finfo(x.dtype).tiny) + 1.0)
+        arg.clamp_min_(wgf.kde.log_weight_floor(x.dtype))
         blocks.append((i0, i1, sq, arg, out[: sq.numel()].view(sq.shape)))
 
     def run() -> None:

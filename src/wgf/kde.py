@@ -144,6 +144,14 @@ def fused_available() -> bool:
     return native.available()
 
 
+def log_weight_floor(dtype: torch.dtype) -> float:
+    """The eager path's floor on a log kernel weight relative to the nearest point: about the
+    smallest normal float's log. exp() of an argument that underflows takes a slow path (about
+    15× on x86), and a term e^-87 next to the nearest point's 1 changes no sum. (Also keeps
+    every weight positive.)"""
+    return math.log(torch.finfo(dtype).tiny) + 1.0
+
+
 def _add_by_symmetry(acc: torch.Tensor, w: torch.Tensor, i0: int, i1: int) -> None:
     """Add the block ``w`` (rows ``i0:i1`` against columns ``i0:``) of a symmetric matrix to
     its row sums ``acc``: along its rows, and along its columns right of the diagonal block."""
@@ -222,10 +230,7 @@ def kde_stats(
     n, dim = data.shape
     offset = math.log(n) + (log_kernel_normaliser(kernel, tau, dim) if normalised else 0.0)
     columns = data.T.contiguous()
-    # Relative kernel weights below the smallest normal float are raised to it: exp() of an
-    # argument that underflows takes a slow path (about 15× on x86), and a term e^-87 next to
-    # the nearest point's 1 changes no sum. (Also keeps every weight positive.)
-    floor = math.log(torch.finfo(data.dtype).tiny) + 1.0
+    floor = log_weight_floor(data.dtype)
 
     if own and not x.requires_grad and kernel in KERNELS:
         if fused and (sums := native.own_sums(data, columns, tau, kernel)) is not None:

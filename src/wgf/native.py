@@ -34,6 +34,7 @@ SOURCES = (SOURCE, SOURCE.with_name("own_sums_body.h"))
 # switch the whole process to flush-to-zero when it is loaded.
 COMPILE_FLAGS = ("-O3", "-march=native", "-ffast-math", "-fPIC")
 _DTYPES = {torch.float32: "f32", torch.float64: "f64"}
+_KERNELS = ("laplace", "rbf")
 
 _lib: list[ctypes.CDLL] = []
 _failed: list[str] = []
@@ -87,7 +88,7 @@ def _load() -> ctypes.CDLL:
     lib = ctypes.CDLL(str(path))
     ptr, i64 = ctypes.c_void_p, ctypes.c_int64
     for suffix, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
-        for kernel in ("laplace", "rbf"):
+        for kernel in _KERNELS:
             # x, cols, n, d, scale, cutoff, total, shift, scratch
             signature = [ptr, ptr, i64, i64, real, real, ptr, ptr, ptr]
             getattr(lib, f"own_{kernel}_{suffix}").argtypes = signature
@@ -120,7 +121,7 @@ def own_sums(
     pair) for Laplace, ``e`` for RBF. Weights below ``eps / N`` are dropped: together less than
     one rounding of the total. ``columns`` is ``data.T``."""
     suffix = _DTYPES.get(data.dtype)
-    if data.device.type != "cpu" or suffix is None or kernel not in ("laplace", "rbf"):
+    if data.device.type != "cpu" or suffix is None or kernel not in _KERNELS:
         return None
     lib = _library()
     if lib is None:
