@@ -75,6 +75,17 @@ def test_mmd_chunked_matches_direct(chunk):
     assert m.mmd(x, y, bws, chunk=chunk) == pytest.approx(_direct_mmd(x, y, bws), abs=1e-10)
 
 
+def test_mmd_components_in_given_order_with_repeats():
+    # Each bandwidth's MMD² is summed once however often it is given (evaluate_samples gives
+    # the median twice) and comes back in the caller's order: the same floats as one at a time.
+    x, y = _normal(120, 4, d=2), _normal(110, 5, d=2) + 0.5
+    bws = [2.5, 0.3, 2.5, 1.0]
+    got = m._mmd2_components(x, y, bws, 64)
+    alone = [m._mmd2_components(x, y, [h], 64)[0] for h in bws]
+    assert got.tolist() == alone
+    assert got[0] == got[2] != got[1]
+
+
 def test_mmd_identical_sets_zero(xy):
     x, _ = xy
     assert m.mmd(x, x, [0.5, 1.0]) < 1e-7

@@ -147,12 +147,14 @@ def _mmd2_components(
     center = np.concatenate([x, y]).mean(axis=0)
     xt = torch.from_numpy(x - center)
     yt = torch.from_numpy(y - center)
-    c = torch.from_numpy(-0.5 / h**2)
+    # a bandwidth given twice (evaluate_samples: the median alone and at scale 1) is summed once
+    unique, index = np.unique(h, return_inverse=True)
+    c = torch.from_numpy(-0.5 / unique**2)
     n, m = x.shape[0], y.shape[0]
     kxx = _kernel_sum(xt, xt, c, chunk, symmetric=True) / n**2
     kyy = _kernel_sum(yt, yt, c, chunk, symmetric=True) / m**2
     kxy = _kernel_sum(xt, yt, c, chunk, symmetric=False) / (n * m)
-    return (kxx + kyy - 2.0 * kxy).numpy()
+    return (kxx + kyy - 2.0 * kxy).numpy()[index.reshape(-1)]
 
 
 def mmd(x: Any, y: Any, bandwidths: Sequence[float], chunk: int = _MMD_CHUNK) -> float:
