@@ -30,6 +30,19 @@ def test_score_equals_autograd_of_log_density(kernel, d):
     torch.testing.assert_close(log_q, kde_log_density(x.detach(), data, 0.4, kernel))
 
 
+@pytest.mark.parametrize("d", [2, 16])
+def test_rbf_log_density_matches_brute_force_far_from_origin(d):
+    # In float64 the squared distances (by coordinate at d = 2, by the expansion about the
+    # data's mean at d = 16) carry ~1e-16 |x − mean|² ≈ 1e-14 of rounding, ×1/2τ² ≈ 3 in log k:
+    # 1e-11 leaves room and still fails any algebraic slip (a factor, a missing |x|² term).
+    data = _data(n=400, d=d) + 50.0
+    x = _data(n=70, d=d, seed=2) + 50.0
+    sq = (x[:, None, :] - data[None, :, :]).square().sum(-1)
+    expected = torch.logsumexp(-sq / (2 * 0.4**2), 1) - math.log(400)
+    expected -= 0.5 * d * math.log(2 * math.pi * 0.4**2)
+    torch.testing.assert_close(kde_log_density(x, data, 0.4, "rbf"), expected, rtol=0, atol=1e-11)
+
+
 @pytest.mark.parametrize("kernel", ["laplace", "rbf"])
 def test_chunking_does_not_change_results(kernel):
     data = _data(n=500)

@@ -296,10 +296,28 @@ def kde_log_density(
     data = data.detach()
     n, dim = data.shape
     offset = math.log(n) + log_kernel_normaliser(kernel, tau, dim)
+    columns = data.T.contiguous() if _by_coordinate(data) else None
+    # RBF: |Δ|² as such (no sqrt to undo): by coordinate in low dimension; above, in float64,
+    # expanded about the data's mean by one matrix product (its rounding, ~1e-16 |x|², is
+    # harmless; 2-3× faster than cdist's direct kernel at d = 16); in float32 by cdist, whose
+    # rounding the expansion would raise to ~1e-7 |x|²
+    expand = kernel == "rbf" and columns is None and data.dtype == torch.float64
+    if expand:
+        centre = data.mean(0)
+        centred = data - centre
+        data_sq = centred.square().sum(1)[None]
 
     def block(xb: torch.Tensor) -> tuple[torch.Tensor]:
-        dist = exact_distances(xb, data)
-        return (torch.logsumexp(_log_kernel(dist, tau, kernel), dim=1) - offset,)
+        if kernel == "rbf" and columns is not None:
+            log_k = _squared_distances(xb, columns).mul_(-0.5 / tau**2)
+        elif expand:
+            xc = xb - centre
+            sq = torch.addmm(data_sq, xc, centred.T, alpha=-2.0)
+            sq = sq.add_(xc.square().sum(1, keepdim=True)).clamp_min_(0.0)
+            log_k = sq.mul_(-0.5 / tau**2)
+        else:
+            log_k = _log_kernel(_distances(xb, data, columns), tau, kernel)
+        return (torch.logsumexp(log_k, dim=1) - offset,)
 
     return _chunked(x, chunk, block, n)[0]
 
