@@ -152,6 +152,22 @@ def log_weight_floor(dtype: torch.dtype) -> float:
     return math.log(torch.finfo(dtype).tiny) + 1.0
 
 
+def _expanded_squared_distances(data: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``xb ↦ |xb_i − x_j|²`` as ``|x|² + |x_j|² − 2 x·x_j`` about the data's mean, by one matrix
+    product per block (clamped at 0): fast, with rounding ~eps |x − x̄|², harmless where no
+    ``1/|x − x_j|`` follows (the RBF kernel)."""
+    centre = data.mean(0)
+    centred = data - centre
+    data_sq = centred.square().sum(1)[None]
+
+    def squared(xb: torch.Tensor) -> torch.Tensor:
+        xc = xb - centre
+        sq = torch.addmm(data_sq, xc, centred.T, alpha=-2.0)
+        return sq.add_(xc.square().sum(1, keepdim=True)).clamp_min_(0.0)
+
+    return squared
+
+
 def _add_by_symmetry(acc: torch.Tensor, w: torch.Tensor, i0: int, i1: int) -> None:
     """Add the block ``w`` (rows ``i0:i1`` against columns ``i0:``) of a symmetric matrix to
     its row sums ``acc``: along its rows, and along its columns right of the diagonal block."""
@@ -241,9 +257,7 @@ def kde_stats(
         return total.log() - offset, _own_score(data, tau, total, moments.T, b_sum)
 
     if kernel == "rbf":
-        centre = data.mean(0)
-        centred = data - centre
-        data_sq = centred.square().sum(1)[None]
+        squared = _expanded_squared_distances(data)
     elif kernel == "laplace":
         by_columns = columns if _by_coordinate(data) else None
     else:
@@ -264,11 +278,7 @@ def kde_stats(
                 scale = -nearest[:, 0] / tau
             e = e.clamp_min_(floor).exp_()
         else:
-            # |x|² + |x_j|² − 2 x·x_j by one matrix product, about the batch mean (no 1/|x − x_j|
-            # here, so the rounding of the expansion is harmless).
-            xc = xb - centre
-            sq = torch.addmm(data_sq, xc, centred.T, alpha=-2.0)
-            sq.add_(xc.square().sum(1, keepdim=True)).clamp_min_(0.0)
+            sq = squared(xb)
             if own:  # the query itself, at distance 0 up to the expansion's rounding
                 e = sq.mul_(-0.5 / tau**2)
                 scale = xb.new_zeros(())
@@ -302,19 +312,13 @@ def kde_log_density(
     # harmless; 2-3× faster than cdist's direct kernel at d = 16); in float32 by cdist, whose
     # rounding the expansion would raise to ~1e-7 |x|²
     expand = kernel == "rbf" and columns is None and data.dtype == torch.float64
-    if expand:
-        centre = data.mean(0)
-        centred = data - centre
-        data_sq = centred.square().sum(1)[None]
+    squared = _expanded_squared_distances(data) if expand else None
 
     def block(xb: torch.Tensor) -> tuple[torch.Tensor]:
         if kernel == "rbf" and columns is not None:
             log_k = _squared_distances(xb, columns).mul_(-0.5 / tau**2)
-        elif expand:
-            xc = xb - centre
-            sq = torch.addmm(data_sq, xc, centred.T, alpha=-2.0)
-            sq = sq.add_(xc.square().sum(1, keepdim=True)).clamp_min_(0.0)
-            log_k = sq.mul_(-0.5 / tau**2)
+        elif squared is not None:
+            log_k = squared(xb).mul_(-0.5 / tau**2)
         else:
             log_k = _log_kernel(_distances(xb, data, columns), tau, kernel)
         return (torch.logsumexp(log_k, dim=1) - offset,)
