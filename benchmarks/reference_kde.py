@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from wgf.kde import log_kernel_normaliser
+from wgf.density.kde import log_kernel_normaliser
 
 
 def _log_kernel(dist: torch.Tensor, tau: float, kernel: str) -> torch.Tensor:

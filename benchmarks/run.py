@@ -8,13 +8,13 @@ absolute times drift; ratios much less). Sections:
 
 * drift cost: the KDE drift (estimator + drift) at N = 2000 against the generator's own
   forward + backward + Adam step at the same N, for the generator sizes of config.yaml (gmm8,
-  d = 2; gmm2hard16, d = 16): eager, fused (``training.fused_kde``, wgf.native) and the
+  d = 2; gmm2hard16, d = 16): eager, fused (``training.fused_kde``, wgf.density.native) and the
   pre-optimisation KDE (benchmarks/reference_kde.py), and the floor of an exact KDE
   (:func:`pair_floor`);
 * scaling: KDE time (eager and fused) and peak resident memory for N from 500 to 20 000, with
   log-log slopes; memory in a child process (:func:`memory_in_child`);
 * sampling: one-step throughput for 10^6 samples against MALA reaching the generator's MMD on
-  gmm8 (``wgf.samplers.mala``);
+  gmm8 (``wgf.baselines.chains.mala``);
 * the default reproduction: per-rule times from Snakemake's ``benchmark:`` TSVs and the overall
   wall time from Snakemake's own log, in ``--reproduction DIR`` (default: this checkout);
 * GPU: the drift and training-step figures again with ``--device cuda`` when a GPU is present.
@@ -46,15 +46,16 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from reference_kde import kde_stats_before  # noqa: E402
 
-import wgf.kde  # noqa: E402
-from wgf.config import load_config, train_config  # noqa: E402
+import wgf.density.kde  # noqa: E402
+from wgf.baselines.chains import mala  # noqa: E402
+from wgf.density.kde import fused_available, kde_stats  # noqa: E402
 from wgf.divergences import get_divergence  # noqa: E402
 from wgf.drift import f_drift  # noqa: E402
+from wgf.evaluation.metrics import mmd_median  # noqa: E402
 from wgf.generator import Generator  # noqa: E402
-from wgf.kde import fused_available, kde_stats  # noqa: E402
-from wgf.metrics import mmd_median  # noqa: E402
-from wgf.samplers import mala  # noqa: E402
+from wgf.plan import load  # noqa: E402
 from wgf.targets import build_target  # noqa: E402
+from wgf.training import TrainConfig, train, train_config  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Timing and memory helpers
@@ -123,7 +124,7 @@ def slope(ns: list[int], values: list[float]) -> float:
 
 def _setup(target_name: str, n: int, device: torch.device, seed: int = 0):
     """The default config's generator, settings and target for ``target_name``, a batch of N."""
-    config = load_config(REPO / "config.yaml")
+    config = load(REPO / "config.yaml")
     cfg = train_config(config, target_name)
     target = build_target(target_name)
     torch.manual_seed(seed)
@@ -147,7 +148,7 @@ def pair_floor(x: torch.Tensor, tau: float, kernel: str, chunk: int) -> Callable
     ``Σ_j w_ij x_j``. Inputs are prepared beforehand and results land in one preallocated
     buffer, so nothing else (allocation, the other elementwise passes, sums) is timed."""
     n = x.shape[0]
-    rows = wgf.kde._block_rows(x, chunk, n)
+    rows = wgf.density.kde._block_rows(x, chunk, n)
     columns = x.T.contiguous()
     centred = x - x.mean(0)
     out = x.new_empty(rows * n)
@@ -156,9 +157,9 @@ def pair_floor(x: torch.Tensor, tau: float, kernel: str, chunk: int) -> Callable
         i1 = min(i0 + rows, n)
         sq = torch.cdist(x[i0:i1], x[i0:]).square_()
         # the exp's argument: −|x_i − x_j|/τ (Laplace) or −|x_i − x_j|²/2τ² (RBF), floored as
-        # in wgf.kde (an underflowing exp takes a slow path)
+        # in wgf.density.kde (an underflowing exp takes a slow path)
         arg = sq.sqrt().mul_(-1.0 / tau) if kernel == "laplace" else sq.mul(-0.5 / tau**2)
-        arg.clamp_min_(wgf.kde.log_weight_floor(x.dtype))
+        arg.clamp_min_(wgf.density.kde.log_weight_floor(x.dtype))
         blocks.append((i0, i1, sq, arg, out[: sq.numel()].view(sq.shape)))
 
     def run() -> None:
@@ -210,12 +211,13 @@ def drift_cost(target_name: str, n: int, device: torch.device, repeat: int) -> d
         return f_drift(xd, target, div, log_q, score_q, None, cfg.log_r_clip)
 
     def drift_unwidened() -> Any:
-        """The drift with the CPU's row blocks on the GPU too (``wgf.kde.GPU_BLOCK_ENTRIES``)."""
-        saved, wgf.kde.GPU_BLOCK_ENTRIES = wgf.kde.GPU_BLOCK_ENTRIES, 0
+        """The drift with the CPU's row blocks on the GPU too
+        (``wgf.density.kde.GPU_BLOCK_ENTRIES``)."""
+        saved, wgf.density.kde.GPU_BLOCK_ENTRIES = wgf.density.kde.GPU_BLOCK_ENTRIES, 0
         try:
             return drift()
         finally:
-            wgf.kde.GPU_BLOCK_ENTRIES = saved
+            wgf.density.kde.GPU_BLOCK_ENTRIES = saved
 
     fns = {"network": network, "drift": drift, "drift_before": drift_before, "kde": kde}
     fns["floor"] = pair_floor(xd, tau, cfg.kernel, cfg.chunk_size)
@@ -342,10 +344,8 @@ def sampling(
         gen = Generator.load(str(path)).to(device)
         source = str(path.relative_to(reproduction))
     else:
-        from wgf.train import TrainConfig, train
-
         steps = 300 if quick else 1500
-        cfg = train_config(load_config(REPO / "config.yaml"), "gmm8")
+        cfg = train_config(load(REPO / "config.yaml"), "gmm8")
         cfg = TrainConfig.from_dict({**cfg.to_dict(), "steps": steps, "device": str(device)})
         gen = train(target, get_divergence("reverse_kl"), cfg, 0, progress=False).generator
         gen = gen.to(device)
@@ -505,9 +505,9 @@ def _md_drift(drift: list[dict[str, Any]]) -> list[str]:
         "Adam step on the same N. Aim: drift ≤ ½ network. *eager*: PyTorch's kernels",
         "(`training.fused_kde: false`, blocks of `training.chunk_size` rows, each pair of the",
         "batch computed once for both of its rows by symmetry); *fused*: the batch's own KDE as",
-        "one native C pass (`training.fused_kde: true`, the default; `wgf.native`; its first",
-        "call, which builds it or loads it from the cache, is reported apart); *before*: the KDE",
-        "as it was before the hot-path work (benchmarks/reference_kde.py, old `chunk_size:",
+        "one native C pass (`training.fused_kde: true`, the default; `wgf.density.native`; its",
+        "first call, which builds it or loads it from the cache, is reported apart); *before*: the",
+        "KDE as it was before the hot-path work (benchmarks/reference_kde.py, old `chunk_size:",
         "1024`);",
         "*floor*: only the work an exact symmetric pass cannot skip, done by PyTorch's own",
         "kernels in the eager blocks (one exp per pair, for Laplace one sqrt, the N²d-MAC",
@@ -553,7 +553,7 @@ def _md_scaling(scaling_rows: list[dict[str, Any]]) -> list[str]:
             f"**{_f(sc['slope_time_fused_s'], '.2f')}** (≤ 2 expected); peak memory eager "
             f"**{_f(sc['slope_peak_mib'], '.2f')}**, fused "
             f"**{_f(sc['slope_peak_fused_mib'], '.2f')}** (≤ 1 expected: no N × N buffer, blocks "
-            "capped at `wgf.kde.CPU_BLOCK_ENTRIES`; – where the peaks stay under 1 MiB).",
+            "capped at `wgf.density.kde.CPU_BLOCK_ENTRIES`; – where the peaks stay under 1 MiB).",
             "",
             "| N | time eager (ms) | time fused (ms) | peak eager (MiB) | peak fused (MiB) |",
             "|---|---|---|---|---|",
@@ -573,7 +573,8 @@ def _md_sampling(s: dict[str, Any]) -> list[str]:
         "## One-step sampling against MALA (gmm8)",
         "",
         f"Generator: {s['generator']}; its MMD (median heuristic, 2000 vs 2000) "
-        f"**{s['generator_mmd']:.4f}**. MALA (`wgf.samplers.mala`): {s['mala_chains_for_curve']} "
+        f"**{s['generator_mmd']:.4f}**. MALA (`wgf.baselines.chains.mala`): "
+        f"{s['mala_chains_for_curve']} "
         f"chains from N(0, 4 I), step adapted over 100 burn-in steps, MMD checked every 5 steps "
         f"up to 100, then every 25; "
         + (
@@ -649,7 +650,7 @@ def _md_gpu(data: dict[str, Any]) -> list[str]:
     else:
         lines += [
             "*unwidened*: the KDE in the CPU's row blocks of `training.chunk_size` rows, as before "
-            "`wgf.kde.GPU_BLOCK_ENTRIES` (measured in the same run).",
+            "`wgf.density.kde.GPU_BLOCK_ENTRIES` (measured in the same run).",
             "",
             "| target | d | network (ms) | drift (ms) | drift / network | drift unwidened (ms) "
             "| unwidened / network |",
@@ -688,7 +689,7 @@ def main(argv: list[str] | None = None) -> None:
     repeat = 5 if args.quick else 20
     ns = [500, 1000, 2000, 5000] if args.quick else [500, 1000, 2000, 5000, 10_000, 20_000]
     dims = [2, 16]
-    chunk = train_config(load_config(REPO / "config.yaml"), "gmm8").chunk_size
+    chunk = train_config(load(REPO / "config.yaml"), "gmm8").chunk_size
     if args.memory_json:
         args.memory_json.write_text(json.dumps(scaling_memory(dims, ns, device, "laplace", chunk)))
         return

@@ -12,6 +12,9 @@ Every entry has a ``kind``: ``"f"`` (registry :data:`DIVERGENCES`, drift ``w(r) 
 Adding a divergence is adding one entry to the registry of its kind; ``get_divergence`` looks
 in both. :data:`DIVERGENCES` holds only f-divergences, so code that needs ``f``, ``w`` or ``ε``
 can iterate over it.
+
+Importing this module does not import torch: the weights are written with the tensors' own
+methods, so the workflow checks names and reads kinds while it builds its DAG.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DIVERGENCES",
@@ -32,9 +36,11 @@ __all__ = [
     "LogVariance",
     "UnknownDivergence",
     "get_divergence",
+    "lv_choice",
+    "needs_reference",
 ]
 
-Fn = Callable[[torch.Tensor], torch.Tensor]
+Fn = Callable[["torch.Tensor"], "torch.Tensor"]
 
 
 class UnknownDivergence(ValueError):
@@ -61,6 +67,14 @@ def _const(value: float) -> Fn:
 
 def _js_f(r: torch.Tensor) -> torch.Tensor:
     return 0.5 * (r * r.log() - (1 + r) * ((1 + r) / 2).log())
+
+
+def _js_log_w(log_r: torch.Tensor) -> torch.Tensor:
+    """``log ½ + log σ(log r)`` by torch's own log-sigmoid: no tensor method gives the same
+    floats, and imported here it keeps torch out of this module's import."""
+    from torch.nn.functional import logsigmoid
+
+    return math.log(0.5) + logsigmoid(log_r)
 
 
 def alpha(a: float) -> Divergence:
@@ -91,8 +105,8 @@ DIVERGENCES: dict[str, Divergence] = {
         Divergence(
             "js",
             "Jensen–Shannon",
-            lambda lr: math.log(0.5) + F.logsigmoid(lr),
-            lambda lr: torch.sigmoid(-lr),
+            _js_log_w,
+            lambda lr: (-lr).sigmoid(),
             _js_f,
             homogeneous=False,
         ),
@@ -160,3 +174,17 @@ def get_divergence(name: str) -> AnyDivergence:
         return alpha(float(match.group(1)))
     known = ", ".join([*DIVERGENCES, "alpha_<value>", *LV_DIVERGENCES])
     raise UnknownDivergence(f"unknown divergence {name!r}; known: {known}")
+
+
+def lv_choice(divergence: AnyDivergence, lv_reference: str) -> str:
+    """The reference ν of an LV entry: the entry's own, else the configured one
+    (``training.lv.reference``)."""
+    return getattr(divergence, "reference", None) or lv_reference
+
+
+def needs_reference(divergence: AnyDivergence, normaliser: str, lv_reference: str) -> bool:
+    """Whether training ``divergence`` needs the reference flow ν: an LV drift whose ν is not
+    ``q``, or a non-homogeneous weight with ``normaliser: reference`` (``log Ẑ`` from ν)."""
+    if divergence.kind == "lv":
+        return lv_choice(divergence, lv_reference) != "q"
+    return normaliser == "reference" and not divergence.homogeneous

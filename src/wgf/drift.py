@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 import torch
 
+from .config import DEFAULTS
 from .divergences import Divergence, LogVariance
+from .importance import ess_fraction, log_mean_exp
 from .targets import Target
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 LV_REFERENCES = ("q", "flow", "mixture")
+_LV = DEFAULTS["training"]["lv"]
 
 
 @dataclass
@@ -46,16 +49,14 @@ class LVConfig:
 
     ``defensive = ε`` replaces the flow by ``(1 − ε) ν_flow + ε N(loc, scale² I)`` (its fit's
     broad proposal) wherever the flow enters: a MAF's density and score explode off its support
-    (see :meth:`wgf.flows.Flow.defensive_log_prob_and_score`).
-
-    Defaults (ours, SCIENCE.md §3 fixes none): the mixture with ``λ = ½`` keeps ``ν/q̂ ≥ ½``, so
-    mass of ``q`` where the flow has none still feels the drift; ``γ = ½``; ``ε = 0.01``.
+    (see :meth:`wgf.density.flows.Flow.defensive_log_prob_and_score`). Defaults: ours
+    (SCIENCE.md §3 fixes none), in :mod:`wgf.config.defaults`.
     """
 
-    reference: str = "mixture"
-    mix: float = 0.5
-    gamma: float = 0.5
-    defensive: float = 0.01
+    reference: str = _LV["reference"]
+    mix: float = _LV["mix"]
+    gamma: float = _LV["gamma"]
+    defensive: float = _LV["defensive"]
 
 
 @dataclass
@@ -70,14 +71,12 @@ class Drift:
     @property
     def ess(self) -> float:
         """Effective sample size fraction ``(Σw)² / (N Σw²)`` of the weights."""
-        w = self.weights
-        return float(w.sum() ** 2 / (w.numel() * w.square().sum()))
+        return ess_fraction(self.weights.log())
 
 
 def batch_log_z(log_p_unnorm: torch.Tensor, log_q: torch.Tensor) -> float:
     """Importance-sampling estimate of ``log Z`` with the batch (q̂) as proposal."""
-    log_ratio = log_p_unnorm - log_q
-    return float(torch.logsumexp(log_ratio, 0) - math.log(log_ratio.numel()))
+    return float(log_mean_exp(log_p_unnorm - log_q))
 
 
 def _shared_terms(

@@ -7,10 +7,13 @@ with outputs near the origin every drift collapsed onto the nearest modes (SCIEN
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from .io import load_checkpoint
 
 __all__ = ["Generator", "SinusoidalEmbedding"]
 
@@ -88,5 +91,5 @@ class Generator(nn.Module):
         return gen
 
     @classmethod
-    def load(cls, path: str, map_location: str | torch.device = "cpu") -> Generator:
-        return cls.from_checkpoint(torch.load(path, map_location=map_location, weights_only=True))
+    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> Generator:
+        return cls.from_checkpoint(load_checkpoint(path, map_location))

@@ -1,26 +1,6 @@
-# Baselines beside the one-step generators (wgf.methods): MALA/ULA/SVGD chains, a reverse-KL
-# flow, and generator-kind entries (drifting, score_net); the comparison tables and figures.
-BASELINE = "results/baselines/{target}/{method}/seed{seed}"
-
-
-def baseline_runs(name, targets=None, methods=None, seeds=None):
-    return expand(
-        f"{BASELINE}/{name}",
-        target=targets or TARGETS,
-        method=BASELINES if methods is None else methods,
-        seed=seeds or SEEDS,
-    )
-
-
-def main_runs(name, targets=None, seeds=None, divergences=None):
-    return [m for t in targets or TARGETS for m in runs(t, name, seeds, divergences)]
-
-
-def _alternatives(names):
-    """A wildcard regex matching exactly ``names`` (nothing when empty)."""
-    return "|".join(names) if names else "(?!)"
-
-
+# Baselines beside the one-step generators (wgf.baselines): MALA/ULA/SVGD chains, a reverse-KL
+# flow, and generator-kind entries (drifting, score_net, generator_flow); the comparison tables
+# and figures.
 BASELINE_RULE = dict(
     log=f"results/logs/baseline/{{target}}/{{method}}/seed{{seed}}.log",
     benchmark=f"results/benchmarks/baseline/{{target}}/{{method}}/seed{{seed}}.tsv",
@@ -31,8 +11,8 @@ rule baseline_sampler:
     """Run one iterative baseline (MALA, ULA, SVGD); score its final states, record its
     quality-versus-budget curve."""
     input:
-        spec="results/targets/{target}/target.json",
-        reference="results/targets/{target}/samples.npy",
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
     output:
         samples=f"{BASELINE}/samples.npy",
         metrics=f"{BASELINE}/metrics.json",
@@ -62,8 +42,8 @@ rule baseline_onestep:
     """Train one one-step baseline (reverse-KL flow, drifting, score_net); score it, time its
     throughput."""
     input:
-        spec="results/targets/{target}/target.json",
-        reference="results/targets/{target}/samples.npy",
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
     output:
         samples=f"{BASELINE}/samples.npy",
         metrics=f"{BASELINE}/metrics.json",
@@ -110,6 +90,8 @@ rule table_comparison:
     conda:
         ENV
     params:
+        targets=TARGETS,
+        seeds=SEEDS,
         chains=(
             {t: baseline_params(t, "mala").get("chains") for t in TARGETS}
             if "mala" in BASELINES
@@ -123,11 +105,7 @@ rule figure_mala_cost:
     """MMD against target evaluations per sample: MALA's (and ULA's) curves, the one-step
     methods' levels, the training costs and the break-even."""
     input:
-        curves=lambda w: baseline_runs(
-            "curve.csv",
-            targets=[w.target],
-            methods=[m for m in BASELINES if m in ("mala", "ula")],
-        ),
+        curves=lambda w: baseline_runs("curve.csv", [w.target], CHAIN_METHODS),
         csv="results/tables/comparison.csv",
         break_even="results/tables/break_even.json",
     output:
@@ -140,34 +118,20 @@ rule figure_mala_cost:
     conda:
         ENV
     params:
-        methods=[m for m in BASELINES if m in ("mala", "ula")],
+        methods=CHAIN_METHODS,
         seeds=SEEDS,
         chains=lambda w: {
-            m: baseline_params(w.target, m)["chains"]
-            for m in BASELINES
-            if m in ("mala", "ula")
+            m: baseline_params(w.target, m)["chains"] for m in CHAIN_METHODS
         },
     script:
         "../scripts/figure_mala_cost.py"
 
 
-def comparison_panels(target):
-    """Panels of the comparison figure: the main grid's reverse/forward-KL generators and every
-    baseline, at seed figures.seed."""
-    seed = [CONFIG["figures"]["seed"]]
-    divs = [d for d in ("reverse_kl", "forward_kl") if d in DIVERGENCES]
-    names = [f"generator {d}" for d in divs] + list(BASELINES)
-    main = lambda name: runs(target, name, seed, divs) if divs else []
-    paths = main("samples.npy") + baseline_runs("samples.npy", [target], seeds=seed)
-    metrics = main("metrics.json") + baseline_runs("metrics.json", [target], seeds=seed)
-    return names, paths, metrics
-
-
 rule figure_comparison:
-    """Samples per method on a 2-D target, exact samples for reference."""
+    """Samples of every method (figures.comparison.targets), exact samples beside."""
     input:
-        spec="results/targets/{target}/target.json",
-        reference="results/targets/{target}/samples.npy",
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
         samples=lambda w: comparison_panels(w.target)[1],
         metrics=lambda w: comparison_panels(w.target)[2],
     output:
@@ -186,9 +150,9 @@ rule figure_comparison:
 
 
 rule table_published:
-    """A target in the DEM/iDEM protocol: 1000 vs 1000 exact samples, x-W2 by exact OT, mode TV."""
+    """A target in the DEM/iDEM protocol: n vs n exact samples, x-W2 by exact OT, mode TV."""
     input:
-        spec="results/targets/{target}/target.json",
+        spec=f"{TARGET}/target.json",
         samples=lambda w: main_runs("samples.npy", [w.target]),
         info=lambda w: main_runs("run.json", [w.target]),
         baseline_samples=lambda w: baseline_runs("samples.npy", [w.target]),
@@ -202,5 +166,7 @@ rule table_published:
         "results/benchmarks/table_published/{target}.tsv"
     conda:
         ENV
+    params:
+        n=CONFIG["evaluation"]["published_protocol"]["n"],
     script:
         "../scripts/table_published.py"

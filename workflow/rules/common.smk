@@ -1,27 +1,45 @@
-import wgf.config
-import wgf.divergences
-import wgf.methods
+# The workflow's plan: the validated config, the runs it asks for, and the input functions of
+# every rule. Built from wgf.plan, which loads no torch, so the DAG is built in about a second;
+# what needs torch (that every target is a valid density) is checked by the first job.
+import wgf.plan
 
-# Validates semantics (divergence names, target densities, user energies) and fills defaults;
-# a ConfigError here stops the workflow before any job is scheduled.
-CONFIG = wgf.config.prepare(config)
+# `--configfile my.yaml` runs exactly my.yaml's grid, over the package defaults: the paper's
+# config.yaml is then not read (Snakemake would merge the two, adding the paper's targets and
+# settings to the user's). `--config key=value` alone adjusts the paper's config.yaml.
+RAW = (
+    workflow.config_settings.overwrite_config
+    if workflow.config_settings.configfiles
+    else config
+)
+# The schema (workflow/schemas/config.schema.yaml), finite numbers and every name against its
+# registry; a ConfigError here names the key and stops the workflow before any job is scheduled.
+CONFIG = wgf.plan.prepare(RAW)
 TARGETS = list(CONFIG["targets"])
 DIVERGENCES = list(CONFIG["divergences"])
 SEEDS = list(CONFIG["seeds"])
-# The f-divergences (V = w(r)β) among them: the theory diagnostics concern only these.
-F_DIVERGENCES = [
-    d for d in DIVERGENCES if wgf.divergences.get_divergence(d).kind == "f"
-]
-LV_TARGETS, LV_DIVERGENCES, LV_SEEDS = wgf.config.lv_reference_runs(CONFIG)
-# Runs the figures need beyond the grid (the LV-reference figure's divergences).
-RUN_DIVERGENCES = list(
-    dict.fromkeys(DIVERGENCES + (LV_DIVERGENCES if LV_TARGETS else []))
-)
-RUN = "results/runs/{target}/{divergence}/seed{seed}"
+F_DIVERGENCES = wgf.plan.f_divergences(CONFIG)
+LV_TARGETS, LV_DIVERGENCES, LV_SEEDS = wgf.plan.lv_reference_runs(CONFIG)
+RUN_DIVERGENCES = wgf.plan.run_divergences(CONFIG)
 BASELINES = list(CONFIG["baselines"]["methods"])
-SAMPLER_METHODS = [m for m in BASELINES if wgf.methods.get_method(m).kind == "sampler"]
-ONESTEP_METHODS = [m for m in BASELINES if m not in SAMPLER_METHODS]
+SAMPLER_METHODS = wgf.plan.sampler_methods(CONFIG)
+ONESTEP_METHODS = wgf.plan.onestep_methods(CONFIG)
+# The chain methods with a quality-versus-budget curve in the MALA-cost figure.
+CHAIN_METHODS = [m for m in BASELINES if m in ("mala", "ula")]
+FIELDS_TARGETS = wgf.plan.fields_targets(CONFIG)
+COMPARISON_TARGETS = wgf.plan.comparison_targets(CONFIG)
+PUBLISHED_TARGETS = wgf.plan.published_targets(CONFIG)
+REGIONAL = wgf.plan.regional_response_target(CONFIG)
+DIAGNOSTICS = CONFIG["diagnostics"]
 ENV = "../../envs/wgf.yaml"
+
+TARGET = "results/targets/{target}"
+RUN = "results/runs/{target}/{divergence}/seed{seed}"
+REFERENCE = "results/reference/{target}"
+BASELINE = "results/baselines/{target}/{method}/seed{seed}"
+# The resumable training state: a param, not an output, so that Snakemake's cleanup of a killed
+# job's incomplete outputs keeps it; the rerun resumes from it and the script deletes it at the end.
+CHECKPOINTS = "results/checkpoints/{target}/{divergence}/seed{seed}/state.pt"
+CHECKED = "results/config/checked.json"
 
 
 wildcard_constraints:
@@ -30,23 +48,25 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def train_params(target):
-    """The resolved training settings of a target, as plain data (a change reruns its jobs).
+def _alternatives(names):
+    """A wildcard regex matching exactly ``names`` (nothing when empty)."""
+    return "|".join(names) if names else "(?!)"
 
-    The score network's settings only where it is the estimator, so that runs which do not use
-    it keep their parameters (and their results) from before the section existed."""
-    params = wgf.config.train_config(CONFIG, target).to_dict()
-    if params["estimator"] != "score_net":
-        params.pop("score_net")
-    return params
+
+def train_params(target):
+    return wgf.plan.train_params(CONFIG, target)
+
+
+def reference_params(target):
+    return wgf.plan.reference_params(CONFIG, target)
 
 
 def baseline_params(target, method):
-    """The resolved settings of baseline ``method`` on ``target`` (a change reruns its jobs)."""
-    return wgf.config.baseline_settings(CONFIG, target, method)
+    return wgf.plan.baseline_params(CONFIG, target, method)
 
 
 def runs(target, name, seeds=None, divergences=None):
+    """One file ``name`` of every main-grid run of ``target``: divergence-major, then seed."""
     return expand(
         f"{RUN}/{name}",
         target=target,
@@ -55,8 +75,44 @@ def runs(target, name, seeds=None, divergences=None):
     )
 
 
+def main_runs(name, targets=None, seeds=None, divergences=None):
+    return [m for t in targets or TARGETS for m in runs(t, name, seeds, divergences)]
+
+
+def baseline_runs(name, targets=None, methods=None, seeds=None):
+    """One file ``name`` of every baseline run: target-major, then method, then seed."""
+    return expand(
+        f"{BASELINE}/{name}",
+        target=targets or TARGETS,
+        method=BASELINES if methods is None else methods,
+        seed=seeds or SEEDS,
+    )
+
+
+def reference_inputs(wildcards):
+    """The target's reference flow (rule reference_flow), only for the runs that use it."""
+    if wgf.plan.uses_reference(CONFIG, wildcards.target, wildcards.divergence):
+        ref = REFERENCE.format(target=wildcards.target)
+        return {
+            "reference_flow": f"{ref}/flow.pt",
+            "reference_log_z": f"{ref}/log_z.json",
+        }
+    return {}
+
+
+def comparison_panels(target):
+    """Panels of the comparison figure: the main grid's reverse/forward-KL generators and every
+    baseline, at seed figures.seed."""
+    seed = [CONFIG["figures"]["seed"]]
+    divs = [d for d in ("reverse_kl", "forward_kl") if d in DIVERGENCES]
+    names = [f"generator {d}" for d in divs] + list(BASELINES)
+    main = lambda name: runs(target, name, seed, divs) if divs else []
+    paths = main("samples.npy") + baseline_runs("samples.npy", [target], seeds=seed)
+    metrics = main("metrics.json") + baseline_runs("metrics.json", [target], seeds=seed)
+    return names, paths, metrics
+
+
 def final_outputs():
-    mixtures = [t for t in TARGETS if CONFIG["targets"][t].get("kind", t) != "energy"]
     outputs = [
         "results/tables/main.csv",
         "results/tables/main.md",
@@ -65,22 +121,25 @@ def final_outputs():
             "results/figures/samples_{target}.{ext}", target=TARGETS, ext=["pdf", "png"]
         ),
         *expand("results/figures/training_{target}.pdf", target=TARGETS),
-        *expand("results/figures/undercoverage_{target}.pdf", target=mixtures),
+        *expand(
+            "results/figures/undercoverage_{target}.pdf",
+            target=wgf.plan.undercoverage_targets(CONFIG),
+        ),
+        *expand("results/figures/fields_{target}.pdf", target=FIELDS_TARGETS),
+        "results/tables/comparison.md",
+        "results/tables/comparison.csv",
+        *expand("results/figures/comparison_{target}.pdf", target=COMPARISON_TARGETS),
+        *expand(
+            "results/tables/{target}_published_protocol.md", target=PUBLISHED_TARGETS
+        ),
     ]
-    if F_DIVERGENCES:
+    if REGIONAL is not None:
         outputs += [
             "results/figures/regional_response.pdf",
             "results/tables/regional_response.md",
         ]
-    if "gmm8" in TARGETS and F_DIVERGENCES:
-        outputs.append("results/figures/fields_gmm8.pdf")
     if LV_TARGETS:
         outputs.append("results/figures/lv_reference.pdf")
-    outputs += ["results/tables/comparison.md", "results/tables/comparison.csv"]
     if "mala" in BASELINES:
         outputs += expand("results/figures/mala_cost_{target}.pdf", target=TARGETS)
-    if "gmm8" in TARGETS:
-        outputs.append("results/figures/comparison_gmm8.pdf")
-    if "gmm40" in TARGETS:
-        outputs.append("results/tables/gmm40_published_protocol.md")
     return outputs

@@ -1,10 +1,10 @@
 # Theory diagnostics (docs/theory.md): regional response, vector fields, under-coverage curves.
-# Settings live under `diagnostics:` in the config (defaults in wgf.config.DEFAULTS).
-DIAGNOSTICS = CONFIG["diagnostics"]
+# Settings live under `diagnostics:` in the config (defaults in wgf.config.defaults).
 
 
 rule regional_response:
-    """Inflow into under-covered regions A_κ of gmm8 per divergence: measured vs w(e^κ)Φ_κ."""
+    """Inflow into the under-covered regions A_κ of a mixture (diagnostics.regional_response.
+    target) per f-divergence: measured against w(e^κ)Φ_κ."""
     output:
         pdf="results/figures/regional_response.pdf",
         png=report(
@@ -22,6 +22,7 @@ rule regional_response:
         ENV
     threads: 1
     params:
+        target=REGIONAL,
         settings=DIAGNOSTICS["regional_response"],
         divergences=F_DIVERGENCES,
     script:
@@ -29,29 +30,31 @@ rule regional_response:
 
 
 rule fields:
-    """∇log p, ∇log q̂, β, log r and w(r)β of a trained gmm8 generator on a grid."""
+    """∇log p, ∇log q̂, β, log r and w(r)β of a trained 2-D generator (the grid's first
+    divergence and seed) on a grid, for diagnostics.fields.targets."""
     input:
-        spec="results/targets/gmm8/target.json",
-        checkpoint=runs(
-            "gmm8", "generator.pt", seeds=SEEDS[:1], divergences=DIVERGENCES[:1]
+        spec=f"{TARGET}/target.json",
+        checkpoint=lambda w: runs(
+            w.target, "generator.pt", SEEDS[:1], DIVERGENCES[:1]
         )[0],
     output:
-        npz="results/fields/gmm8.npz",
-        pdf="results/figures/fields_gmm8.pdf",
+        npz="results/fields/{target}.npz",
+        pdf="results/figures/fields_{target}.pdf",
         png=report(
-            "results/figures/fields_gmm8.png",
+            "results/figures/fields_{target}.png",
             caption="../report/fields.rst",
             category="Theory",
+            labels={"target": "{target}"},
         ),
     log:
-        "results/logs/fields/gmm8.log",
+        "results/logs/fields/{target}.log",
     benchmark:
-        "results/benchmarks/fields/gmm8.tsv"
+        "results/benchmarks/fields/{target}.tsv"
     conda:
         ENV
     threads: 1
     params:
-        settings=DIAGNOSTICS["fields"],
+        settings={k: v for k, v in DIAGNOSTICS["fields"].items() if k != "targets"},
         divergences=F_DIVERGENCES,
     script:
         "../scripts/fields.py"

@@ -2,8 +2,8 @@ rule evaluate:
     """Draw samples from a trained generator (one forward pass) and score them."""
     input:
         checkpoint=f"{RUN}/generator.pt",
-        spec="results/targets/{target}/target.json",
-        reference="results/targets/{target}/samples.npy",
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
     output:
         samples=f"{RUN}/samples.npy",
         metrics=f"{RUN}/metrics.json",
@@ -27,24 +27,12 @@ rule table_main:
     """Long table of every metric of every run (generators, the reference flows, the baselines;
     clock timings apart, in timings.csv), and its mean ± std summary over seeds."""
     input:
-        metrics=[m for t in TARGETS for m in runs(t, "metrics.json")],
-        info=[i for t in TARGETS for i in runs(t, "run.json")],
-        reference_metrics=expand(
-            "results/reference/{target}/metrics.json", target=TARGETS
-        ),
-        reference_info=expand("results/reference/{target}/log_z.json", target=TARGETS),
-        baseline_metrics=expand(
-            "results/baselines/{target}/{method}/seed{seed}/metrics.json",
-            target=TARGETS,
-            method=BASELINES,
-            seed=SEEDS,
-        ),
-        baseline_info=expand(
-            "results/baselines/{target}/{method}/seed{seed}/run.json",
-            target=TARGETS,
-            method=BASELINES,
-            seed=SEEDS,
-        ),
+        metrics=main_runs("metrics.json"),
+        info=main_runs("run.json"),
+        reference_metrics=expand(f"{REFERENCE}/metrics.json", target=TARGETS),
+        reference_info=expand(f"{REFERENCE}/log_z.json", target=TARGETS),
+        baseline_metrics=baseline_runs("metrics.json"),
+        baseline_info=baseline_runs("run.json"),
     output:
         csv=report(
             "results/tables/main.csv",

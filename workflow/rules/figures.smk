@@ -1,8 +1,8 @@
 rule figure_samples:
     """One panel per divergence over the target's density (seed given by figures.seed)."""
     input:
-        spec="results/targets/{target}/target.json",
-        reference="results/targets/{target}/samples.npy",
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
         samples=lambda w: runs(
             w.target, "samples.npy", seeds=[CONFIG["figures"]["seed"]]
         ),
@@ -58,8 +58,8 @@ rule figure_training:
 rule figure_lv_reference:
     """LV with each reference ν (q, flow, mixture) beside reverse KL (figures.lv_reference)."""
     input:
-        specs=expand("results/targets/{target}/target.json", target=LV_TARGETS),
-        references=expand("results/targets/{target}/samples.npy", target=LV_TARGETS),
+        specs=expand(f"{TARGET}/target.json", target=LV_TARGETS),
+        exact=expand(f"{TARGET}/samples.npy", target=LV_TARGETS),
         samples=[
             f
             for t in LV_TARGETS
@@ -88,7 +88,7 @@ rule figure_lv_reference:
         targets=LV_TARGETS,
         divergences=LV_DIVERGENCES,
         labels={
-            t: {d: wgf.config.run_label(CONFIG, t, d) for d in LV_DIVERGENCES}
+            t: {d: wgf.plan.run_label(CONFIG, t, d) for d in LV_DIVERGENCES}
             for t in LV_TARGETS
         },
         seeds=LV_SEEDS,

@@ -1,18 +1,11 @@
 # The normalizing-flow route (SCIENCE.md §5): a reference flow ν per target, fitted data-free
-# before any generator; its log Ẑ (with ESS), and ν as a one-step baseline sampler.
-REFERENCE = "results/reference/{target}"
-
-
-def reference_params(target):
-    """The resolved reference-flow settings of a target, seed included (a change refits)."""
-    cfg, seed = wgf.config.reference_config(CONFIG, target)
-    return {**cfg.to_dict(), "seed": seed}
+# before any generator; its log Ẑ (with ESS), and ν as a one-step sampler.
 
 
 rule reference_flow:
     """Fit ν to the unnormalised target (IW-ML / reverse KL); log Ẑ by importance sampling."""
     input:
-        spec="results/targets/{target}/target.json",
+        spec=f"{TARGET}/target.json",
     output:
         flow=f"{REFERENCE}/flow.pt",
         log_z=f"{REFERENCE}/log_z.json",
@@ -39,8 +32,8 @@ rule evaluate_reference:
     """Score ν's own samples like a generator's (method reference_flow in main.csv)."""
     input:
         flow=f"{REFERENCE}/flow.pt",
-        spec="results/targets/{target}/target.json",
-        reference="results/targets/{target}/samples.npy",
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
     output:
         metrics=f"{REFERENCE}/metrics.json",
     log:
@@ -54,6 +47,7 @@ rule evaluate_reference:
         mem_mb=4000,
     params:
         evaluation=CONFIG["evaluation"],
+        throughput_samples=CONFIG["baselines"]["throughput_samples"],
     script:
         "../scripts/evaluate_reference.py"
 

@@ -1,19 +1,3 @@
-def reference_inputs(wildcards):
-    """The target's reference flow (rule reference_flow), only for the runs that use it."""
-    if wgf.config.uses_reference(CONFIG, wildcards.target, wildcards.divergence):
-        ref = f"results/reference/{wildcards.target}"
-        return {
-            "reference_flow": f"{ref}/flow.pt",
-            "reference_log_z": f"{ref}/log_z.json",
-        }
-    return {}
-
-
-# The resumable training state: a param, not an output, so that Snakemake's cleanup of a killed
-# job's incomplete outputs keeps it; the rerun resumes from it and the script deletes it at the end.
-CHECKPOINTS = "results/checkpoints/{target}/{divergence}/seed{seed}/state.pt"
-
-
 rule train:
     """Train one generator per (target, divergence, seed) with the stop-gradient drift loss.
 
@@ -21,8 +5,8 @@ rule train:
     """
     input:
         unpack(reference_inputs),
-        spec="results/targets/{target}/target.json",
-        samples="results/targets/{target}/samples.npy",
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
     output:
         checkpoint=f"{RUN}/generator.pt",
         history=f"{RUN}/history.csv",

@@ -1,19 +1,18 @@
-"""Sample the reference flow ν as a one-step baseline sampler and score it like a generator."""
+"""Score the reference flow ν as a one-step sampler, by the generators' protocol."""
 
-import numpy as np
-import torch
-
-from wgf.evaluate import sample_and_evaluate
-from wgf.flows import load_flow
-from wgf.results import load_target, write_json
-from wgf.runlog import redirect_output
+from wgf import jobs
+from wgf.density.flows import load_flow
+from wgf.io import load_samples, write_json
+from wgf.targets import load_target
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    torch.set_num_threads(sm.threads)
-    target = load_target(sm.input.spec)
-    reference = torch.from_numpy(np.load(sm.input.reference))
-    flow = load_flow(sm.input.flow)
-    _, result = sample_and_evaluate(target, flow.sample, reference, sm.params.evaluation)
-    write_json(sm.output.metrics, result)
-    print("\n".join(f"{k:>24s} {v:.6g}" for k, v in result.items()))
+with jobs.job_log(sm.log[0], sm.threads):
+    metrics = jobs.evaluate_reference(
+        load_target(sm.input.spec),
+        load_flow(sm.input.flow),
+        load_samples(sm.input.exact),
+        dict(sm.params.evaluation),
+        int(sm.params.throughput_samples),
+    )
+    write_json(sm.output.metrics, metrics)
+    print("\n".join(f"{k:>30s} {v:.6g}" for k, v in metrics.items()))

@@ -1,30 +1,21 @@
-"""Vector fields of a trained gmm8 generator: arrays (npz) and their figure."""
+"""Vector fields of a trained 2-D generator: arrays (npz) and their figure."""
 
 import numpy as np
-import torch
 
-from wgf.fields import vector_fields
-from wgf.plots import plot_fields
-from wgf.results import load_generator, load_target
-from wgf.runlog import redirect_output
+from wgf import jobs
+from wgf.generator import Generator
+from wgf.io import atomic_write
+from wgf.reporting.plots import plot_fields
+from wgf.targets import load_target
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    torch.set_num_threads(sm.threads)
-    cfg = dict(sm.params.settings)
-    target = load_target(sm.input.spec)
-    gen = load_generator(sm.input.checkpoint)
-    samples = gen.sample(int(cfg["n_samples"]), torch.Generator().manual_seed(int(cfg["seed"])))
-    fields = vector_fields(
-        target,
-        samples.double(),
-        tau=float(cfg["tau"]),
-        grid_n=int(cfg["grid_n"]),
-        lim=float(cfg["lim"]),
-        divergences=sm.params.divergences,
-        kernel=cfg["kernel"],
+with jobs.job_log(sm.log[0], sm.threads):
+    fields = jobs.fields(
+        load_target(sm.input.spec),
+        Generator.load(sm.input.checkpoint),
+        dict(sm.params.settings),
+        sm.params.divergences,
     )
-    with open(sm.output.npz, "wb") as fh:
-        np.savez_compressed(fh, **fields)
+    atomic_write(sm.output.npz, lambda fh: np.savez_compressed(fh, **fields), mode="wb")
     plot_fields(fields, sm.output.pdf, sm.output.png)
     print(f"fields of {sm.input.checkpoint}: {sorted(fields)}")

@@ -2,23 +2,22 @@
 
 import numpy as np
 
-from wgf.plots import plot_samples
-from wgf.results import load_target, read_json
-from wgf.runlog import redirect_output
+from wgf import jobs
+from wgf.io import read_json
+from wgf.reporting.plots import plot_samples
+from wgf.targets import load_target
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    target = load_target(sm.input.spec)
-    reference = np.load(sm.input.reference)
+with jobs.job_log(sm.log[0]):
+    exact = np.load(sm.input.exact)
     names = list(sm.params.names)
-    samples = {"exact samples": reference}
+    samples = {"exact samples": exact}
     samples.update({n: np.load(p) for n, p in zip(names, sm.input.samples, strict=True)})
-    metrics = {n: read_json(p) for n, p in zip(names, sm.input.metrics, strict=True)}
     plot_samples(
-        target,
+        load_target(sm.input.spec),
         samples,
         [sm.output.pdf, sm.output.png],
-        reference=reference if len(reference) else None,
-        metrics=metrics,
+        exact=exact if len(exact) else None,
+        metrics={n: read_json(p) for n, p in zip(names, sm.input.metrics, strict=True)},
     )
     print(f"{len(samples)} panels")

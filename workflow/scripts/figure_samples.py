@@ -2,21 +2,19 @@
 
 import numpy as np
 
-from wgf.plots import plot_samples
-from wgf.results import load_target, read_json
-from wgf.runlog import redirect_output
+from wgf import jobs
+from wgf.io import read_json
+from wgf.reporting.plots import plot_samples
+from wgf.targets import load_target
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    target = load_target(sm.input.spec)
-    reference = np.load(sm.input.reference)
+with jobs.job_log(sm.log[0]):
+    exact = np.load(sm.input.exact)
     divs = sm.params.divergences
-    samples = {d: np.load(p) for d, p in zip(divs, sm.input.samples, strict=True)}
-    metrics = {d: read_json(p) for d, p in zip(divs, sm.input.metrics, strict=True)}
     plot_samples(
-        target,
-        samples,
+        load_target(sm.input.spec),
+        {d: np.load(p) for d, p in zip(divs, sm.input.samples, strict=True)},
         [sm.output.pdf, sm.output.png],
-        reference=reference if len(reference) else None,
-        metrics=metrics,
+        exact=exact if len(exact) else None,
+        metrics={d: read_json(p) for d, p in zip(divs, sm.input.metrics, strict=True)},
     )

@@ -1,19 +1,14 @@
 """Training curves of every divergence for one target."""
 
-from wgf.plots import plot_training
-from wgf.results import read_csv
-from wgf.runlog import redirect_output
+from wgf import jobs
+from wgf.io import read_csv
+from wgf.reporting.plots import plot_training
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    n_seeds = len(sm.params.seeds)
-    paths = list(sm.input.histories)
-    histories = {
-        d: [read_csv(p) for p in paths[i * n_seeds : (i + 1) * n_seeds]]
-        for i, d in enumerate(sm.params.divergences)
-    }
+with jobs.job_log(sm.log[0]):
+    paths = iter(sm.input.histories)  # divergence-major, then seed
     plot_training(
-        histories,
+        {d: [read_csv(next(paths)) for _ in sm.params.seeds] for d in sm.params.divergences},
         sm.output.pdf,
         metric=sm.params.metric,
         path_png=sm.output.png,

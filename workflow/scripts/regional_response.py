@@ -1,41 +1,22 @@
-"""Regional response on gmm8: measured vs predicted inflow into A_κ, figure and tables."""
+"""Regional response: measured vs predicted inflow into A_κ, figure and tables."""
 
 import math
 
-import torch
-
-from wgf.plots import plot_regional_response
-from wgf.results import write_csv
-from wgf.runlog import redirect_output
-from wgf.targets import build_target
-from wgf.theory import RegionalResponse, regional_response, undercovering_q
+from wgf import jobs
+from wgf.io import write_csv, write_text
+from wgf.reporting.plots import plot_regional_response
+from wgf.theory import RegionalResponse
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    torch.set_num_threads(sm.threads)
-    cfg = dict(sm.params.settings)
-    p = build_target("gmm8")
-    q = undercovering_q(
-        p,
-        missing=cfg["missing_modes"],
-        broad_weight=cfg["broad_weight"],
-        broad_std=cfg["broad_std"],
-    )
-    result = regional_response(
-        p,
-        q,
-        sm.params.divergences,
-        cfg["kappas"],
-        lim=cfg["lim"],
-        grid_n=cfg["grid_n"],
-        phi_floor=cfg["phi_floor"],
-        one_step_dt=cfg["one_step_dt"] or None,
+with jobs.job_log(sm.log[0], sm.threads):
+    name, spec = sm.params.target
+    result = jobs.regional_response_table(
+        name, dict(spec), dict(sm.params.settings), sm.params.divergences
     )
     print(result.info)
     rows = result.rows()
     write_csv(sm.output.csv, rows, RegionalResponse.ROW_COLUMNS)
-    with open(sm.output.md, "w") as fh:
-        fh.write(result.markdown())
+    write_text(sm.output.md, result.markdown())
     plot_regional_response(result, sm.output.pdf, sm.output.png)
     worst = max((abs(r["rel_error"]) for r in rows if not r["phi_tiny"]), default=math.nan)
     print(f"largest |relative error| where Φ_κ is not tiny: {100 * worst:.3g} %")

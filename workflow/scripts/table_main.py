@@ -1,31 +1,28 @@
 """Every run's metrics (generators, reference flows, baselines) into results/tables/main.csv,
 with a summary over seeds.
 
-Clock measurements (wall times, throughputs: ``wgf.tables.is_timing``) go to timings.csv instead,
-so that main.csv is reproduced byte for byte by a rerun with the same seeds.
+Clock measurements (wall times, throughputs: ``wgf.reporting.rows.is_timing``) go to timings.csv
+instead, so that main.csv is reproduced byte for byte by a rerun with the same seeds.
 """
 
-from wgf.comparison import baseline_run_rows
-from wgf.results import TABLE_COLUMNS, read_json, write_csv
-from wgf.runlog import redirect_output
-from wgf.tables import markdown_summary, reference_run_rows, run_rows, split_timing
+from wgf import jobs
+from wgf.io import read_json, write_csv, write_text
+from wgf.reporting.rows import TABLE_COLUMNS
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    rows = []
-    for metrics_path, info_path in zip(sm.input.metrics, sm.input.info, strict=True):
-        rows += run_rows(read_json(info_path), read_json(metrics_path))
-    for metrics_path, info_path in zip(
-        sm.input.reference_metrics, sm.input.reference_info, strict=True
-    ):
-        rows += reference_run_rows(read_json(info_path), read_json(metrics_path))
-    for metrics_path, info_path in zip(
-        sm.input.baseline_metrics, sm.input.baseline_info, strict=True
-    ):
-        rows += baseline_run_rows(read_json(info_path), read_json(metrics_path))
-    results, timings = split_timing(rows)
+
+
+def runs(metrics, infos, source):
+    return [(read_json(i), read_json(m), source) for m, i in zip(metrics, infos, strict=True)]
+
+
+with jobs.job_log(sm.log[0]):
+    results, timings, markdown = jobs.main_table(
+        runs(sm.input.metrics, sm.input.info, "grid")
+        + runs(sm.input.reference_metrics, sm.input.reference_info, "reference")
+        + runs(sm.input.baseline_metrics, sm.input.baseline_info, "baseline")
+    )
     write_csv(sm.output.csv, results, TABLE_COLUMNS)
     write_csv(sm.output.timings, timings, TABLE_COLUMNS)
-    with open(sm.output.md, "w") as fh:
-        fh.write(markdown_summary(rows))
-    print(f"{len(rows)} rows")
+    write_text(sm.output.md, markdown)
+    print(f"{len(results)} result rows, {len(timings)} timing rows")

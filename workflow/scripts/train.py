@@ -2,32 +2,25 @@
 
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from wgf.divergences import get_divergence
-from wgf.evaluate import make_monitor
-from wgf.flows import load_reference
-from wgf.results import load_target, save_run
-from wgf.runlog import redirect_output
-from wgf.train import TrainConfig, train
+from wgf import jobs
+from wgf.io import load_samples
+from wgf.reference import load_reference
+from wgf.targets import load_target
+from wgf.training import save_run
 
 sm = snakemake  # noqa: F821
-with redirect_output(sm.log[0]):
-    torch.set_num_threads(sm.threads)
-    target = load_target(sm.input.spec)
-    exact = torch.from_numpy(np.load(sm.input.samples))
-    cfg = TrainConfig.from_dict(dict(sm.params.train))
+with jobs.job_log(sm.log[0], sm.threads):
     flow = None  # the reference flow ν, for the runs that use it (rule reference_flow)
     if "reference_flow" in sm.input.keys():
         flow = load_reference(sm.input.reference_flow, sm.input.reference_log_z)
-    result = train(
-        target,
-        get_divergence(sm.wildcards.divergence),
-        cfg,
-        seed=int(sm.wildcards.seed),
-        monitor=make_monitor(target, exact if len(exact) else None, sm.params.undercoverage),
-        monitor_samples=sm.params.monitor_samples,
+    result = jobs.train_generator(
+        load_target(sm.input.spec),
+        load_samples(sm.input.exact),
+        sm.wildcards.divergence,
+        int(sm.wildcards.seed),
+        dict(sm.params.train),
+        sm.params.monitor_samples,
+        dict(sm.params.undercoverage),
         reference=flow,
         checkpoint=sm.params.resume_state,
     )

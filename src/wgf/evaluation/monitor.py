@@ -1,0 +1,54 @@
+"""The one quality monitor: MMD and mode-weight errors of a sample set at a point of training
+(a generator's history) or of sampling (an iterative baseline's budget curve)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..targets import GaussianMixture, Target
+from ..theory.undercoverage import undercoverage_monitor
+from . import metrics
+from .quality import mode_assignment
+
+__all__ = ["TRAINING_EXACT", "Monitor", "quality_monitor"]
+
+Monitor = Callable[[torch.Tensor], dict[str, float]]
+# Exact samples the training monitor's MMD compares each logged batch against.
+TRAINING_EXACT = 2000
+
+
+def quality_monitor(
+    target: Target,
+    exact: torch.Tensor | None,
+    max_exact: int | None = None,
+    undercoverage: dict[str, Any] | None = None,
+) -> Monitor | None:
+    """``samples ↦ {mmd_median, mode_weight_max_error, mode_weight_tv[, undercoverage]}``
+    against (the first ``max_exact`` of) the exact samples; ``None`` without any.
+
+    Mode-weight errors need a mixture target; so does the soft under-coverage ``U_s``, added
+    when ``undercoverage`` settings (kappa, s, tau, kernel) are given.
+    """
+    if exact is None or not len(exact):
+        return None
+    ref = exact[:max_exact].cpu().numpy()
+    soft = None
+    if undercoverage is not None and isinstance(target, GaussianMixture):
+        soft = undercoverage_monitor(target, exact, **undercoverage)
+
+    def monitor(x: torch.Tensor) -> dict[str, float]:
+        row = {"mmd_median": metrics.mmd_median(x.float().numpy(), ref)}
+        modes = mode_assignment(target, x)
+        if modes is not None:
+            assign, weights = modes
+            row.update(
+                metrics.mode_weight_errors(metrics.mode_weights(assign, len(weights)), weights)
+            )
+        if soft is not None:
+            row.update(soft(x))
+        return row
+
+    return monitor

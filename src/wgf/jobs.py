@@ -1,0 +1,355 @@
+"""One function per workflow step: what the workflow's scripts and the command line both call.
+
+A script reads its inputs, calls one of these, and writes what it returns; ``python -m wgf``
+calls the same functions on the same settings (resolved by :mod:`wgf.plan`), so the command line
+gives the workflow's numbers. Functions here take and return objects, not paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import plan
+from .baselines.run import MethodRun, run_baseline
+from .config import ConfigError, resolve
+from .density.flows import Flow, save_flow
+from .divergences import get_divergence
+from .evaluation import evaluate_sampler, published_protocol, quality_monitor
+from .evaluation.monitor import TRAINING_EXACT
+from .generator import Generator
+from .io import redirect_output, save_npy, write_json
+from .reference import ReferenceConfig, ReferenceFit, ReferenceFlow, fit_reference
+from .reporting.comparison import break_even, break_even_markdown, curve_summary, one_step_levels
+from .reporting.rows import run_identity, run_rows, split_timing
+from .reporting.tables import (
+    comparison_markdown,
+    main_markdown,
+    published_markdown,
+    reference_markdown,
+    reference_table_rows,
+    summarise,
+)
+from .targets import GaussianMixture, Target, TargetError, exact_samples, registry
+from .theory import RegionalResponse, regional_response, undercovering_q, vector_fields
+from .training import TrainConfig, TrainResult, train
+
+__all__ = [
+    "Run",
+    "baseline",
+    "build_target",
+    "check_config",
+    "comparison_table",
+    "evaluate_generator",
+    "evaluate_reference",
+    "fields",
+    "job_log",
+    "main_table",
+    "make_target",
+    "mala_cost",
+    "published_table",
+    "reference_flow",
+    "reference_table",
+    "regional_response_table",
+    "save_reference",
+    "train_generator",
+]
+
+# A run's record (run.json or log_z.json), its metrics, and its source (wgf.reporting.rows).
+Run = tuple[dict[str, Any], dict[str, float], str]
+
+
+@contextlib.contextmanager
+def job_log(path: str | Path, threads: int | None = None) -> Iterator[None]:
+    """A job's output (and a failure's traceback) in its log; torch on ``threads`` threads."""
+    with redirect_output(path):
+        if threads is not None:
+            torch.set_num_threads(threads)
+        yield
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def make_target(name: str, spec: dict[str, Any]) -> Target:
+    """Target ``name`` from its config entry, a failure naming its key."""
+    try:
+        return registry.build_target(name, {k: spec[k] for k in ("kind", "params") if k in spec})
+    except TargetError as err:
+        raise ConfigError(f"config key 'targets.{name}': {err}") from err
+
+
+def check_config(config: dict[str, Any]) -> list[str]:
+    """What needs torch to check: every target builds into a valid density, and the settings
+    that depend on a target's dimension or kind fit it. Raises :class:`ConfigError` naming the
+    key; returns one line per target."""
+    lines = []
+    targets = {name: make_target(name, spec) for name, spec in config["targets"].items()}
+    for name, target in targets.items():
+        spec = config["targets"][name]
+        proposal = resolve.reference(config, name)["proposal_loc"]
+        if isinstance(proposal, list) and len(proposal) != target.dim:
+            own = "proposal_loc" in spec.get("reference", {})
+            key = f"targets.{name}.reference" if own else "reference"
+            raise ConfigError(
+                f"config key '{key}.proposal_loc': {len(proposal)} entries for target {name} "
+                f"of dimension {target.dim}"
+            )
+        latent = resolve.training(config, name)["generator"]["latent_dim"]
+        if latent is not None and latent > target.dim:
+            raise ConfigError(
+                f"config key 'targets.{name}.generator.latent_dim': {latent} exceeds the "
+                f"target's dimension {target.dim}"
+            )
+        lines.append(f"{name}: d = {target.dim}, {type(target).__name__}, log Z = {target.log_z}")
+    for i, name in enumerate(config["diagnostics"]["fields"]["targets"]):
+        t = targets.get(name)
+        if t is not None and not (isinstance(t, GaussianMixture) and t.dim == 2):
+            raise ConfigError(
+                f"config key 'diagnostics.fields.targets[{i}]': {name} is not a 2-D mixture "
+                "(the vector fields need d = 2 and log Z)"
+            )
+    for i, name in enumerate(config["evaluation"]["published_protocol"]["targets"]):
+        if name in targets and not isinstance(targets[name], GaussianMixture):
+            raise ConfigError(
+                f"config key 'evaluation.published_protocol.targets[{i}]': {name} is not a "
+                "mixture (the protocol counts modes)"
+            )
+    regional = plan.regional_response_target(config)
+    if regional is not None:
+        name, spec = regional
+        key = "diagnostics.regional_response.target"
+        try:
+            target = targets.get(name) or registry.build_target(name, spec)
+        except TargetError as err:
+            raise ConfigError(f"config key '{key}': {err}") from err
+        if not isinstance(target, GaussianMixture):
+            raise ConfigError(f"config key '{key}': {name} is not a mixture")
+    return lines
+
+
+def build_target(name: str, spec: dict[str, Any], n: int, seed: int) -> tuple[Target, torch.Tensor]:
+    """The target and its ``n`` exact samples drawn with ``seed`` (none without an exact
+    sampler): the draw every sampler is evaluated against."""
+    target = make_target(name, spec)
+    return target, exact_samples(target, n, seed)
+
+
+# --------------------------------------------------------------------------- reference flow ν
+
+
+def reference_flow(target: Target, params: dict[str, Any]) -> tuple[ReferenceFit, torch.Tensor]:
+    """Fit the target's reference flow ν (``params``: its resolved settings, seed included)
+    and draw ``n_samples`` of ν; the fit's record gains the sampling time and the history."""
+    settings = dict(params)
+    seed = int(settings.pop("seed"))
+    cfg = ReferenceConfig.from_dict(settings)
+    fit = fit_reference(target, cfg, seed)
+    start = time.perf_counter()
+    samples = fit.flow.sample(cfg.n_samples, torch.Generator().manual_seed(seed + 1))
+    fit.info.update(sample_wall_s=time.perf_counter() - start, history=fit.history)
+    return fit, samples
+
+
+def save_reference(
+    fit: ReferenceFit, samples: torch.Tensor, flow: str | Path, log_z: str | Path, out: str | Path
+) -> None:
+    """``flow.pt`` (with ``log Ẑ`` and its ESS), ``log_z.json`` (the fit's record) and ν's
+    samples: what :func:`wgf.reference.load_reference` and the tables read."""
+    save_flow(flow, fit.flow, {"log_z_hat": fit.info["log_z_hat"], "ess": fit.info["ess"]})
+    save_npy(out, samples)
+    write_json(log_z, fit.info)
+
+
+# --------------------------------------------------------------------------- generators
+
+
+def train_generator(
+    target: Target,
+    exact: torch.Tensor,
+    divergence: str,
+    seed: int,
+    params: dict[str, Any],
+    monitor_samples: int,
+    undercoverage: dict[str, Any] | None,
+    reference: ReferenceFlow | None = None,
+    checkpoint: str | Path | None = None,
+) -> TrainResult:
+    """Train one generator (``params``: the target's resolved training settings), monitored
+    against the exact samples every ``log_every`` steps; resumes from ``checkpoint``."""
+    cfg = TrainConfig.from_dict(dict(params))
+    monitor = quality_monitor(target, exact, TRAINING_EXACT, undercoverage)
+    try:
+        return train(
+            target,
+            get_divergence(divergence),
+            cfg,
+            seed=seed,
+            monitor=monitor,
+            monitor_samples=monitor_samples,
+            reference=reference,
+            checkpoint=checkpoint,
+        )
+    except ValueError as err:  # settings that need what was not given (a reference flow)
+        raise ConfigError(str(err)) from err
+
+
+def evaluate_generator(
+    target: Target,
+    generator: Generator,
+    exact: torch.Tensor,
+    evaluation: dict[str, Any],
+    throughput_samples: int,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """A trained generator's samples and metrics (one forward pass per sample: no target
+    evaluation per sample)."""
+    samples, metrics = evaluate_sampler(
+        target, generator.sample, exact, evaluation, throughput_samples
+    )
+    metrics["target_evaluations_per_sample"] = 0.0
+    return samples, metrics
+
+
+def evaluate_reference(
+    target: Target,
+    flow: Flow,
+    exact: torch.Tensor,
+    evaluation: dict[str, Any],
+    throughput_samples: int,
+) -> dict[str, float]:
+    """The reference flow ν scored as a one-step sampler, by the generators' protocol."""
+    return evaluate_sampler(target, flow.sample, exact, evaluation, throughput_samples)[1]
+
+
+def baseline(
+    method: str,
+    target: Target,
+    exact: torch.Tensor,
+    settings: dict[str, Any],
+    seed: int,
+    evaluation: dict[str, Any],
+    throughput_samples: int,
+) -> tuple[MethodRun, dict[str, float]]:
+    """Run or train one baseline and score it like a generator."""
+    return run_baseline(
+        method, target, dict(settings), seed, exact, dict(evaluation), throughput_samples
+    )
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def main_table(runs: Sequence[Run]) -> tuple[list[dict], list[dict], str]:
+    """``main.csv`` rows, ``timings.csv`` rows and ``main.md`` of every run."""
+    rows = [row for info, metrics, source in runs for row in run_rows(info, metrics, source)]
+    results, timings = split_timing(rows)
+    return results, timings, main_markdown(rows)
+
+
+def comparison_table(
+    runs: Sequence[Run],
+    curves: dict[str, list[list[dict[str, Any]]]],
+    chains: dict[str, int],
+) -> tuple[list[dict], list[dict], str]:
+    """``comparison.csv`` (summary rows), the break-even per target with MALA's curve, and
+    ``comparison.md``. ``curves[target]``: MALA's curve per seed; ``chains[target]``: its chains.
+    A grid run's rows carry its training steps (``train_steps``)."""
+    rows = []
+    for info, metrics, source in runs:
+        if source == "grid":
+            metrics = {**metrics, "train_steps": info["config"]["steps"]}
+        rows += run_rows(info, metrics, source)
+    results = []
+    for target, group in curves.items():
+        summary = curve_summary(group, chains[target])
+        res = break_even(rows, summary, target)
+        if res is not None:
+            res["mala_curve"] = summary
+            results.append(res)
+    markdown = comparison_markdown(rows)
+    if results:
+        markdown += "\n" + break_even_markdown(results)
+    return summarise(rows), results, markdown
+
+
+def mala_cost(
+    target: str,
+    curves: dict[str, list[list[dict[str, Any]]]],
+    chains: dict[str, int],
+    stats: Sequence[dict[str, Any]],
+    break_even_results: Sequence[dict[str, Any]],
+) -> tuple[dict, dict[str, float], dict[str, Any] | None]:
+    """What the MALA-cost figure draws: each chain method's curve (mean over seeds), the
+    one-step methods' MMD levels, and the target's break-even."""
+    summaries = {m: curve_summary(group, chains[m]) for m, group in curves.items()}
+    best = next((b for b in break_even_results if b["target"] == target), None)
+    return summaries, one_step_levels(stats, target), best
+
+
+def reference_table(infos: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """``reference.csv`` rows and ``reference.md``: each reference flow's ``log Ẑ`` and ESS."""
+    return reference_table_rows(infos), reference_markdown(infos)
+
+
+def published_table(
+    target: GaussianMixture,
+    runs: Sequence[tuple[dict[str, Any], str, Any]],
+    n: int,
+) -> tuple[list[dict[str, Any]], str]:
+    """The published (DEM/iDEM) protocol of every run ``(record, source, samples)`` on
+    ``target``: rows and the markdown table; the exact draw of seed ``s`` is ``10 000 + s``."""
+    rows = []
+    for info, source, samples in runs:
+        base = run_identity(info, source)
+        values = published_protocol(target, samples, seed=10_000 + int(base["seed"]), n=n)
+        rows += [{**base, "metric": k, "value": repr(v)} for k, v in values.items()]
+    return rows, published_markdown(rows, target.name, n)
+
+
+# --------------------------------------------------------------------------- theory diagnostics
+
+
+def regional_response_table(
+    name: str, spec: dict[str, Any], settings: dict[str, Any], divergences: Sequence[str]
+) -> RegionalResponse:
+    """The regional response of each f-divergence on the mixture ``name`` (its config entry
+    ``spec``, ``{}`` for the built-in): measured inflow into ``A_κ`` against ``w(e^κ) Φ_κ``."""
+    p = make_target(name, spec)
+    q = undercovering_q(
+        p,
+        missing=settings["missing_modes"],
+        broad_weight=settings["broad_weight"],
+        broad_std=settings["broad_std"],
+    )
+    return regional_response(
+        p,
+        q,
+        list(divergences),
+        settings["kappas"],
+        lim=settings["lim"],
+        grid_n=settings["grid_n"],
+        phi_floor=settings["phi_floor"],
+        one_step_dt=settings["one_step_dt"] or None,
+    )
+
+
+def fields(
+    target: Target, generator: Generator, settings: dict[str, Any], divergences: Sequence[str]
+) -> dict[str, Any]:
+    """The drift's vector fields of a trained 2-D generator's samples on a grid."""
+    n, seed = int(settings["n_samples"]), int(settings["seed"])
+    samples = generator.sample(n, torch.Generator().manual_seed(seed))
+    return vector_fields(
+        target,
+        samples.double(),
+        tau=float(settings["tau"]),
+        grid_n=int(settings["grid_n"]),
+        lim=float(settings["lim"]),
+        divergences=list(divergences),
+        kernel=settings["kernel"],
+    )
