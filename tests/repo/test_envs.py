@@ -1,11 +1,10 @@
 """Every conda environment under envs/ pins exactly the package's runtime dependencies."""
 
 import tomllib
-from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import REPO
 
 
 def _pins(requirements: list[str]) -> dict[str, str]:

@@ -1,11 +1,8 @@
 """The repository's own style gates: ruff on Python, snakefmt on the workflow."""
 
 import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from tests.conftest import BIN, REPO
 
 
 def test_ruff_clean():

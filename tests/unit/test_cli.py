@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from tests.faults import Crash, crash_after
-from wgf.__main__ import main
+from tests.helpers import Crash, crash_after
+from wgf.cli import main
 
 
 def _train_args(out, *extra):

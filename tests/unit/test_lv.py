@@ -6,39 +6,17 @@ spatial gradient of the first variation *at fixed m*, so the check computes ``m`
 (quadrature), and differentiates ``x ↦ −2 (ν/q)(x)(log r(x) + m)`` by autograd.
 """
 
-import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-from wgf.divergences import DIVERGENCES, LV_DIVERGENCES, get_divergence
+from tests.helpers import analytic_q, points
+from wgf.divergences import LV_DIVERGENCES, get_divergence
 from wgf.drift import LVConfig, f_drift, lv_drift, lv_reference, lv_surrogate, variance_drift
-from wgf.estimators import FlowEstimatorConfig
-from wgf.flows import Flow, Reference
 from wgf.targets import GaussianMixture, build_target
-from wgf.train import GeneratorConfig, TrainConfig, train
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on a shared machine, thread contention costs 100× here."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def _q() -> GaussianMixture:
-    """An analytic q that misses part of gmm8's mass (as in test_drift)."""
-    means = [[2.0, 0.0], [0.0, 2.5], [-1.5, -1.5]]
-    return GaussianMixture(means, [[0.6, 0.6], [0.4, 0.8], [1.0, 1.0]], [0.5, 0.3, 0.2])
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _nu() -> GaussianMixture:
@@ -49,10 +27,6 @@ def _nu() -> GaussianMixture:
 
 def _log_density(g: GaussianMixture, x: torch.Tensor) -> torch.Tensor:
     return -g.energy(x) - g.log_z
-
-
-def _points(n: int = 200) -> torch.Tensor:
-    return 3 * torch.randn(n, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
 
 def _grid(lim: float = 12.0, n: int = 801) -> tuple[torch.Tensor, float]:
@@ -71,10 +45,10 @@ def _nu_expectation_of_c(p, q, nu) -> float:
 
 
 def test_lv_drift_is_minus_gradient_of_first_variation_at_fixed_m():
-    p, q, nu = build_target("gmm8"), _q(), _nu()
+    p, q, nu = build_target("gmm8"), analytic_q(), _nu()
     c_bar = _nu_expectation_of_c(p, q, nu)
     m = p.log_z - c_bar  # m = E_ν[log q − log p] = −E_ν[log p̃ − log q] + log Z
-    x = _points().requires_grad_(True)
+    x = points().requires_grad_(True)
     log_r = -p.energy(x) - p.log_z - _log_density(q, x)
     ratio = (_log_density(nu, x) - _log_density(q, x)).exp()
     first_variation = -2 * ratio * (log_r + m)
@@ -120,8 +94,8 @@ def test_first_variation_by_directional_derivative():
 
 
 def test_reference_equal_to_q_gives_twice_the_shared_direction():
-    p, q = build_target("gmm8"), _q()
-    x = _points()
+    p, q = build_target("gmm8"), analytic_q()
+    x = points()
     log_q, score_q = _log_density(q, x), q.score(x)
     log_nu, score_nu = lv_reference("q", 0.5, log_q, score_q)
     drift = lv_drift(x, p, log_q, score_q, log_nu, score_nu)
@@ -132,8 +106,8 @@ def test_reference_equal_to_q_gives_twice_the_shared_direction():
 
 
 def test_mixture_reference_is_the_mixture_density_and_its_score():
-    q, flow = _q(), _nu()
-    x = _points().requires_grad_(True)
+    q, flow = analytic_q(), _nu()
+    x = points().requires_grad_(True)
     lam = 0.3
     exact = torch.logaddexp(
         math.log(lam) + _log_density(flow, x), math.log1p(-lam) + _log_density(q, x)
@@ -150,8 +124,8 @@ def test_mixture_reference_is_the_mixture_density_and_its_score():
 
 
 def test_surrogate_with_gamma_zero_is_reverse_kl():
-    p, q, nu = build_target("gmm8"), _q(), _nu()
-    x = _points()
+    p, q, nu = build_target("gmm8"), analytic_q(), _nu()
+    x = points()
     log_q, score_q = _log_density(q, x), q.score(x)
     rkl = f_drift(x, p, get_divergence("reverse_kl"), log_q, score_q)
     sur = lv_surrogate(x, p, log_q, score_q, _log_density(nu, x), gamma=0.0)
@@ -164,7 +138,7 @@ def test_surrogate_with_gamma_zero_is_reverse_kl():
 
 def test_batch_estimate_of_the_centring_is_importance_sampling():
     """With x ~ q, ``mean_i ŵ_i c_i`` (ŵ = ν/q self-normalised) estimates ``E_ν[c]``."""
-    p, q, nu = build_target("gmm8"), _q(), _nu()
+    p, q, nu = build_target("gmm8"), analytic_q(), _nu()
     x = q.sample(100_000, torch.Generator().manual_seed(1)).double()
     log_q, log_nu = _log_density(q, x), _log_density(nu, x)
     drift = lv_drift(x, p, log_q, q.score(x), log_nu, nu.score(x), log_r_clip=500.0)
@@ -179,96 +153,11 @@ def test_batch_estimate_of_the_centring_is_importance_sampling():
 def test_registry_kinds_and_dispatch():
     assert {d.kind for d in LV_DIVERGENCES.values()} == {"lv"}
     assert get_divergence("js").kind == "f"
-    p, q, nu = build_target("gmm8"), _q(), _nu()
-    x = _points()
+    p, q, nu = build_target("gmm8"), analytic_q(), _nu()
+    x = points()
     args = (x, p, _log_density(q, x), q.score(x), _log_density(nu, x), nu.score(x))
     cfg = LVConfig(reference="flow", gamma=0.7)
     exact = variance_drift(get_divergence("lv"), *args, cfg)
     torch.testing.assert_close(exact.velocity, lv_drift(*args).velocity)
     sur = variance_drift(get_divergence("lv_surrogate"), *args, cfg)
     torch.testing.assert_close(sur.velocity, lv_surrogate(*args[:5], gamma=0.7).velocity)
-
-
-# Training: the LV drifts and the flow estimator plug into the stop-gradient loop.
-
-TINY = dict(steps=8, batch_size=128, log_every=4, device="cpu")
-QUICK_FLOW = FlowEstimatorConfig(layers=2, hidden=16, warmup_steps=20, steps=2)
-
-
-def _tiny(**kw) -> TrainConfig:
-    return TrainConfig(**{**TINY, **kw}, generator=GeneratorConfig(hidden=16, layers=2))
-
-
-def _reference(target) -> Reference:
-    """An (untrained) flow as ν: the plumbing, not the quality, is under test here."""
-    torch.manual_seed(5)
-    return Reference(Flow(target.dim, "maf", layers=1, hidden=8, scale=2.0), target.log_z, 1.0)
-
-
-ALL_DIVERGENCES = [*DIVERGENCES, "alpha_0.5", *LV_DIVERGENCES]
-
-
-@pytest.mark.parametrize("name", ALL_DIVERGENCES)
-def test_flow_estimator_trains_every_divergence(name):
-    target = build_target("gmm8")
-    cfg = _tiny(estimator="flow", flow_estimator=QUICK_FLOW, lv=LVConfig(reference="mixture"))
-    ref = _reference(target)
-    result = train(target, get_divergence(name), cfg, 0, progress=False, reference=ref)
-    x = result.generator.sample(200, torch.Generator().manual_seed(0))
-    assert torch.isfinite(x).all()
-    assert result.info["config"]["estimator"] == "flow"
-    assert all(math.isfinite(row["loss"]) for row in result.history)
-
-
-@pytest.mark.parametrize("choice", ["q", "flow", "mixture"])
-@pytest.mark.parametrize("name", ["lv", "lv_surrogate"])
-def test_lv_trains_with_each_reference(name, choice):
-    target = build_target("gmm8")
-    reference = None if choice == "q" else _reference(target)
-    cfg = _tiny(lv=LVConfig(reference=choice, mix=0.5, gamma=0.5))
-    result = train(target, get_divergence(name), cfg, 1, progress=False, reference=reference)
-    assert result.info["normaliser"] == "invariant"
-    assert torch.isfinite(result.generator.sample(100)).all()
-
-
-def test_entries_with_their_own_reference_override_the_config():
-    cfg = _tiny(lv=LVConfig(reference="flow"))
-    assert not cfg.uses_reference(get_divergence("lv_q"))
-    assert cfg.uses_reference(get_divergence("lv"))
-    assert _tiny(lv=LVConfig(reference="q")).uses_reference(get_divergence("lv_mixture"))
-    target = build_target("gmm8")
-    # lv_q needs no flow and is 2 × reverse KL: the same generator as reverse KL with η doubled.
-    a = train(target, get_divergence("lv_q"), cfg, 0, progress=False)
-    b = train(target, get_divergence("reverse_kl"), _tiny(eta=2 * cfg.eta), 0, progress=False)
-    for u, v in zip(a.generator.parameters(), b.generator.parameters(), strict=True):
-        torch.testing.assert_close(u, v, rtol=1e-5, atol=1e-6)
-
-
-def test_reference_normaliser_for_js_and_missing_reference():
-    target = build_target("gmm8")
-    cfg = _tiny(normaliser="reference")
-    ref = _reference(target)
-    result = train(target, get_divergence("js"), cfg, 0, progress=False, reference=ref)
-    assert result.info["normaliser"] == "reference"
-    assert result.info["reference_log_z"] == pytest.approx(target.log_z)
-    assert result.history[0]["log_z_batch"] == pytest.approx(target.log_z)
-    # Homogeneous weights ignore it (self-normalised exactly) and need no reference.
-    kl = train(target, get_divergence("forward_kl"), cfg, 0, progress=False)
-    assert kl.info["normaliser"] == "self"
-    with pytest.raises(ValueError, match="need a reference flow"):
-        train(target, get_divergence("js"), cfg, 0, progress=False)
-    with pytest.raises(ValueError, match="need a reference flow"):
-        train(target, get_divergence("lv"), _tiny(), 0, progress=False)
-
-
-def test_cli_trains_with_the_flow_estimator(tmp_path):
-    out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "wgf", "train", "--target", "gmm8", "--divergence", "js"]
-    cmd += ["--out", str(out), "--steps", "3", "--device", "cpu", "--q-estimator", "flow"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
-    info = json.loads((out / "run.json").read_text())
-    assert info["config"]["estimator"] == "flow"
-    bad = subprocess.run([*cmd[:-1], "magic"], cwd=REPO, capture_output=True, text=True, env=env)
-    assert bad.returncode == 2 and "unknown score estimator 'magic'" in bad.stderr

@@ -1,17 +1,13 @@
 """The reference-flow rules (workflow/rules/reference.smk) on a tiny config, in a temporary
 directory, through a Snakefile that includes them beside the rules they need."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+import pytest
 import yaml
 
-from wgf.results import read_csv, read_json
+from tests.conftest import REPO, snakemake, snakemake_env
+from wgf.io import read_csv, read_json
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
 RULES = REPO / "workflow" / "rules"
 
 CONFIG = {
@@ -43,10 +39,8 @@ def test_reference_rules_end_to_end(tmp_path):
         + f'include: "{RULES / "reference.smk"}"\n'
     )
     targets = ["results/tables/reference.md", "results/reference/gmm8/metrics.json"]
-    cmd = [str(BIN / "snakemake"), "--cores", "1", "-s", str(snakefile), *targets]
-    cmd += ["--directory", str(tmp_path)]
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env)
+    env = snakemake_env(OMP_NUM_THREADS="1")
+    done = snakemake(tmp_path, "--cores", "1", *targets, config=None, snakefile=snakefile, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     out = tmp_path / "results" / "reference" / "gmm8"
     assert {p.name for p in out.iterdir()} >= {"flow.pt", "log_z.json", "samples.npy"}

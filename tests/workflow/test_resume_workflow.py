@@ -7,11 +7,14 @@ import signal
 import subprocess
 import time
 
+import pytest
 import torch
 import yaml
 
-from tests.test_workflow import snakemake, snakemake_command, snakemake_env
-from wgf.tables import is_timing
+from tests.conftest import snakemake, snakemake_command, snakemake_env
+from wgf.reporting.rows import is_timing
+
+pytestmark = pytest.mark.slow
 
 STEPS = 1200
 RUN = "results/runs/gmm8/reverse_kl/seed0"

@@ -16,7 +16,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,12 +23,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.snakemake_output import job_counts
-from wgf.tables import is_timing
+from tests.conftest import BIN, REPO, job_counts, smoke_raw, snakemake
+from wgf.reporting.rows import is_timing
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-SMOKE = REPO / "tests" / "smoke" / "config.yaml"
+pytestmark = pytest.mark.slow
 START = REPO / "tests" / "slurm" / "start_slurm.sh"
 PROFILE = REPO / "profiles" / "slurm-test"
 # Metrics that measure time: they differ between any two runs.
@@ -159,13 +156,10 @@ class StatePoller(threading.Thread):
             self.stop.wait(0.5)
 
 
-def snakemake(workdir: Path, config: Path, *args: str, env=None, timeout=1500):
-    cmd = [str(BIN / "snakemake"), *args, "-s", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir), "--configfile", str(config)]
+def _timed(workdir: Path, config: Path, *args: str, env=None, timeout=1500):
+    """Run the workflow in ``workdir``; returns the finished process and its wall time."""
     start = time.monotonic()
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=workdir, env=env, timeout=timeout
-    )
+    done = snakemake(workdir, *args, config=config, env=env, timeout=timeout)
     return done, time.monotonic() - start
 
 
@@ -180,7 +174,7 @@ def _metrics(workdir: Path) -> dict[tuple, str]:
 
 def test_workflow_through_slurm_matches_local_run(slurm, tmp_path):
     # The smoke settings on one target, two divergences, one seed and one baseline (MALA).
-    config = yaml.safe_load(SMOKE.read_text())
+    config = smoke_raw()
     config.update(seeds=[0], divergences=["reverse_kl", "forward_kl"], targets={"gmm8": {}})
     config["training"]["steps"] = 20
     config["figures"]["lv_reference"]["targets"] = []  # no extra LV runs here
@@ -190,7 +184,7 @@ def test_workflow_through_slurm_matches_local_run(slurm, tmp_path):
 
     local = tmp_path / "local"
     local.mkdir()
-    done, local_s = snakemake(local, path, "--cores", "2")
+    done, local_s = _timed(local, path, "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
 
     remote = tmp_path / "slurm"
@@ -198,7 +192,7 @@ def test_workflow_through_slurm_matches_local_run(slurm, tmp_path):
     poller = StatePoller(slurm)
     poller.start()
     try:
-        done, slurm_s = snakemake(remote, path, "--workflow-profile", str(PROFILE), env=slurm)
+        done, slurm_s = _timed(remote, path, "--workflow-profile", str(PROFILE), env=slurm)
     finally:
         poller.stop.set()
         poller.join()

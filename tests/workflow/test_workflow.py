@@ -1,41 +1,17 @@
 """Real Snakemake runs of the workflow on the smoke config (and dry runs of the default one)."""
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.snakemake_output import job_counts
+from tests.conftest import REPO, job_counts, smoke_raw, snakemake
+from wgf import plan
+from wgf.baselines import get_method
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-SMOKE = REPO / "tests" / "smoke" / "config.yaml"
-
-
-def snakemake_command(workdir: Path, *args: str, config: Path | None = SMOKE) -> list[str]:
-    """``--configfile`` goes last as it takes several values."""
-    cmd = [str(BIN / "snakemake"), *args, "-s", str(REPO / "Snakefile")]
-    cmd += ["--directory", str(workdir)]
-    if config is not None:
-        cmd += ["--configfile", str(config)]
-    return cmd
-
-
-def snakemake_env() -> dict[str, str]:
-    """The environment with the repository importable (user energies ``tests.energies:...``)."""
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path}
-
-
-def snakemake(workdir: Path, *args: str, config: Path | None = SMOKE):
-    """Run the workflow in ``workdir``."""
-    cmd = snakemake_command(workdir, *args, config=config)
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=snakemake_env())
+pytestmark = pytest.mark.slow
 
 
 def test_default_config_lists_one_training_job_per_run(tmp_path):
@@ -55,57 +31,98 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     done = snakemake(tmp_path, "results/figures/samples_gmm8.pdf", "-n", "--quiet", "rules")
     assert done.returncode == 0, done.stderr
     jobs = job_counts(done.stdout + done.stderr)
-    smoke = yaml.safe_load(SMOKE.read_text())
-    n_runs = len(smoke["divergences"])  # the figure uses one seed of every divergence
-    assert jobs == {"build_target": 1, "train": n_runs, "evaluate": n_runs, "figure_samples": 1}
+    n_runs = len(smoke_raw()["divergences"])  # the figure uses one seed of every divergence
+    # check_config: the first job, which every build_target waits for.
+    assert jobs == {
+        "check_config": 1,
+        "build_target": 1,
+        "train": n_runs,
+        "evaluate": n_runs,
+        "figure_samples": 1,
+    }
 
 
-@pytest.mark.parametrize(
-    ("override", "key"),
-    [
-        ({"divergences": ["reverse_kl", "kl"]}, "divergences[1]"),
-        ({"training": {"tau_init": -0.5}}, "tau_init"),
-        (
-            {
-                "targets": {
-                    "bad": {
-                        "kind": "mixture",
-                        "params": {"means": [[0, 0]], "stds": 1.0, "weights": [0.7]},
-                    }
+def test_dry_run_lists_one_baseline_job_per_target_method_seed(tmp_path):
+    config = plan.prepare(smoke_raw())
+    done = snakemake(tmp_path, "-n", "--quiet", "rules")
+    assert done.returncode == 0, done.stderr
+    jobs = job_counts(done.stdout + done.stderr)
+    methods = config["baselines"]["methods"]
+    samplers = [m for m in methods if get_method(m).kind == "sampler"]
+    per = len(config["targets"]) * len(config["seeds"])
+    assert jobs["baseline_sampler"] == len(samplers) * per
+    assert jobs["baseline_onestep"] == (len(methods) - len(samplers)) * per
+    assert jobs["table_comparison"] == 1 and jobs["figure_comparison"] == 1
+
+
+# Errors found while Snakemake builds the DAG (structure, names: wgf.plan.prepare).
+DAG_ERRORS = [
+    ({"divergences": ["reverse_kl", "kl"]}, "divergences[1]"),
+    ({"training": {"tau_init": -0.5}}, "tau_init"),
+    ({"generator": {"latent_dim": 0}}, "latent_dim"),
+    ({"training": {"stepz": 10}}, "stepz"),
+    # Schema errors are wgf.plan.prepare's (Snakemake's own validate() is gone), named its way.
+    ({"training": {"lr": "fast"}}, "config key 'training.lr'"),
+]
+# Errors that need torch: the first job, check_config, fails before any other job runs.
+JOB_ERRORS = [
+    (
+        {
+            "targets": {
+                "bad": {
+                    "kind": "mixture",
+                    "params": {"means": [[0, 0]], "stds": 1.0, "weights": [0.7]},
                 }
-            },
-            "targets.bad",
-        ),
-        ({"generator": {"latent_dim": 0}}, "latent_dim"),
-        ({"training": {"stepz": 10}}, "stepz"),
-        # Snakemake's own schema validation runs first and names it its way.
-        ({"training": {"lr": "fast"}}, "['training']['lr']"),
-        (
-            {"targets": {"bad": {"kind": "energy", "params": {"function": "no_such:f", "dim": 2}}}},
-            "targets.bad",
-        ),
-        (
-            {
-                "targets": {
-                    "bad": {
-                        "kind": "energy",
-                        "params": {"function": "tests.energies:always_nan", "dim": 2},
-                    }
+            }
+        },
+        "targets.bad",
+    ),
+    (
+        {"targets": {"bad": {"kind": "energy", "params": {"function": "no_such:f", "dim": 2}}}},
+        "targets.bad",
+    ),
+    (
+        {
+            "targets": {
+                "bad": {
+                    "kind": "energy",
+                    "params": {"function": "tests.energies:always_nan", "dim": 2},
                 }
-            },
-            "targets.bad",
-        ),
-    ],
-)
-def test_bad_config_fails_before_any_job(tmp_path, override, key):
-    config = yaml.safe_load(SMOKE.read_text())
+            }
+        },
+        "targets.bad",
+    ),
+]
+
+
+def _run_bad(tmp_path, override):
+    config = smoke_raw()
     config.update(override)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(config))
-    done = snakemake(tmp_path, "--cores", "1", config=path)
+    return snakemake(tmp_path, "--cores", "1", config=path)
+
+
+@pytest.mark.parametrize(("override", "key"), DAG_ERRORS)
+def test_bad_config_fails_before_any_job(tmp_path, override, key):
+    done = _run_bad(tmp_path, override)
     assert done.returncode != 0
     assert key in done.stderr + done.stdout
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(("override", "key"), JOB_ERRORS)
+def test_bad_target_fails_in_the_first_job(tmp_path, override, key):
+    """The run fails in check_config, naming the key, before any target is built or trained:
+    results/ holds nothing but that job's log and benchmark."""
+    done = _run_bad(tmp_path, override)
+    assert done.returncode != 0
+    assert key in done.stderr + done.stdout
+    assert "check_config" in done.stderr + done.stdout
+    results = tmp_path / "results"
+    assert not (results / "targets").exists() and not (results / "runs").exists()
+    files = [p.relative_to(results) for p in results.rglob("*") if p.is_file()]
+    assert files and all(p.parts[0] in ("logs", "benchmarks") for p in files), files
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +136,7 @@ def smoke_run(tmp_path_factory) -> Path:
 
 def test_smoke_workflow_end_to_end(smoke_run):
     tmp_path = smoke_run
-    smoke = yaml.safe_load(SMOKE.read_text())
+    smoke = smoke_raw()
     results = tmp_path / "results"
     with open(results / "tables" / "main.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))

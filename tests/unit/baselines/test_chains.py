@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from wgf.samplers import mala, svgd, svgd_direction, ula
+from wgf.baselines.chains import mala, svgd, svgd_direction, ula
 from wgf.targets import GaussianMixture
 
 MU = torch.tensor([1.0, -2.0])

@@ -1,29 +1,27 @@
+"""The kernel density estimate of the generator's batch (SCIENCE.md §4): score against autograd,
+exact distances, chunking, the own-batch shortcut, normalisation, the mean shift and the
+bandwidth schedule."""
+
 import math
 
 import pytest
 import torch
 
-import wgf.kde
-import wgf.native
-from wgf.kde import (
+from tests.helpers import normal_data
+from wgf.density.kde import (
     bandwidth_schedule,
     exact_distances,
-    fused_available,
     kde_log_density,
     kde_stats,
     mean_shift,
 )
 
 
-def _data(n=300, d=2, seed=0):
-    return torch.randn(n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-
-
 @pytest.mark.parametrize("kernel", ["laplace", "rbf"])
 @pytest.mark.parametrize("d", [2, 16])
 def test_score_equals_autograd_of_log_density(kernel, d):
-    data = _data(d=d)
-    x = _data(n=50, d=d, seed=1).requires_grad_(True)
+    data = normal_data(d=d)
+    x = normal_data(n=50, d=d, seed=1).requires_grad_(True)
     (grad,) = torch.autograd.grad(kde_log_density(x, data, 0.4, kernel).sum(), x)
     log_q, score = kde_stats(x.detach(), data, 0.4, kernel)
     torch.testing.assert_close(score, grad, rtol=1e-9, atol=1e-10)
@@ -35,8 +33,8 @@ def test_rbf_log_density_matches_brute_force_far_from_origin(d):
     # In float64 the squared distances (by coordinate at d = 2, by the expansion about the
     # data's mean at d = 16) carry ~1e-16 |x − mean|² ≈ 1e-14 of rounding, ×1/2τ² ≈ 3 in log k:
     # 1e-11 leaves room and still fails any algebraic slip (a factor, a missing |x|² term).
-    data = _data(n=400, d=d) + 50.0
-    x = _data(n=70, d=d, seed=2) + 50.0
+    data = normal_data(n=400, d=d) + 50.0
+    x = normal_data(n=70, d=d, seed=2) + 50.0
     sq = (x[:, None, :] - data[None, :, :]).square().sum(-1)
     expected = torch.logsumexp(-sq / (2 * 0.4**2), 1) - math.log(400)
     expected -= 0.5 * d * math.log(2 * math.pi * 0.4**2)
@@ -45,7 +43,7 @@ def test_rbf_log_density_matches_brute_force_far_from_origin(d):
 
 @pytest.mark.parametrize("kernel", ["laplace", "rbf"])
 def test_chunking_does_not_change_results(kernel):
-    data = _data(n=500)
+    data = normal_data(n=500)
     a = kde_stats(data, data, 0.3, kernel, chunk=4096)
     b = kde_stats(data, data, 0.3, kernel, chunk=7)
     for u, v in zip(a, b, strict=True):
@@ -57,8 +55,8 @@ def test_distances_by_coordinate_equal_cdist(d):
     """The by-coordinate route (GPU, low-dimensional CPU) against ``cdist``'s direct kernel:
     exact even for near neighbours (1e-6 apart), where the |x|²+|y|²−2x·y expansion would lose
     every digit."""
-    data = 10.0 + _data(n=200, d=d)
-    x = torch.cat([data[:20] + 1e-6, _data(n=30, d=d, seed=1)])
+    data = 10.0 + normal_data(n=200, d=d)
+    x = torch.cat([data[:20] + 1e-6, normal_data(n=30, d=d, seed=1)])
     by_coordinate = exact_distances(x, data, by_coordinate=True)
     direct = exact_distances(x, data, by_coordinate=False)
     torch.testing.assert_close(by_coordinate, direct, rtol=1e-12, atol=0.0)
@@ -71,8 +69,8 @@ def test_distances_by_coordinate_equal_cdist(d):
 
 def test_distances_differentiate_in_both_arguments():
     """The by-coordinate passes run in place, under autograd too: gradients match cdist's."""
-    x = _data(n=20, seed=3).requires_grad_(True)
-    y = _data(n=30, seed=4).requires_grad_(True)
+    x = normal_data(n=20, seed=3).requires_grad_(True)
+    y = normal_data(n=30, seed=4).requires_grad_(True)
     grads = torch.autograd.grad(exact_distances(x, y, by_coordinate=True).sum(), (x, y))
     expected = torch.autograd.grad(torch.cdist(x, y).sum(), (x, y))
     for g, e in zip(grads, expected, strict=True):
@@ -82,7 +80,7 @@ def test_distances_differentiate_in_both_arguments():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 @pytest.mark.parametrize("kernel", ["laplace", "rbf"])
 def test_gpu_kde_matches_cpu(kernel):
-    data = _data(n=3000)
+    data = normal_data(n=3000)
     a = kde_stats(data.cuda(), data.cuda(), 0.3, kernel)
     b = kde_stats(data, data, 0.3, kernel)
     for u, v in zip(a, b, strict=True):
@@ -98,7 +96,7 @@ def test_own_batch_shortcut_matches_general_path(kernel, d, chunk):
     of the batch, which is not recognised as the same tensor, takes the general path. Both agree
     to rounding (float64): in blocks of 64 (a shorter last block) and in one block, with a
     coincident pair (zero displacement, no 1/0)."""
-    data = _data(n=400, d=d) * 3.0
+    data = normal_data(n=400, d=d) * 3.0
     data[7] = data[3]
     tau = 0.3 if d == 2 else 3.0  # in d = 16 a wider kernel, so that other points weigh in
     own = kde_stats(data, data, tau, kernel, chunk=chunk)
@@ -112,90 +110,8 @@ def test_own_batch_shortcut_matches_general_path(kernel, d, chunk):
         torch.testing.assert_close(u.detach(), v, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize(
-    ("kernel", "d", "tau"),
-    [
-        ("laplace", 2, 0.3),
-        ("rbf", 2, 0.3),
-        ("laplace", 16, 3.0),
-        ("rbf", 16, 3.0),
-        ("laplace", 2, 0.01),  # narrow: most pairs below the native pass's cutoff
-        ("rbf", 16, 0.5),
-    ],
-)
-def test_fused_kde_matches_eager(kernel, d, tau):
-    """The native single pass against the eager blocks, float64: the same sums in another
-    order (its displacements summed as such), with a coincident pair (zero displacement). 401
-    rows: four-row blocks with one left over. Where the kernel is narrow the native pass drops
-    weights below eps / N, together less than one rounding of the total."""
-    data = _data(n=401, d=d) * 2.0
-    data[1] = data[0]
-    fused = kde_stats(data, data, tau, kernel, fused=True)
-    assert fused_available()
-    eager = kde_stats(data, data, tau, kernel, chunk=64)
-    for u, v in zip(fused, eager, strict=True):
-        assert torch.isfinite(u).all()
-        torch.testing.assert_close(u, v, rtol=1e-10, atol=1e-10)
-    again = kde_stats(data, data, tau, kernel, fused=True)
-    assert all(torch.equal(u, v) for u, v in zip(fused, again, strict=True))  # deterministic
-
-
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7])
-def test_fused_kde_small_batches(n):
-    """Batches shorter than, equal to and just past one four-row block."""
-    data = _data(n=n, d=3)
-    for kernel in ("laplace", "rbf"):
-        fused = kde_stats(data, data, 0.7, kernel, fused=True)
-        for u, v in zip(fused, kde_stats(data, data, 0.7, kernel), strict=True):
-            torch.testing.assert_close(u, v, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("kernel", ["laplace", "rbf"])
-@pytest.mark.parametrize("d", [2, 16])
-def test_fused_float32_score_has_no_cancellation(kernel, d):
-    """A float32 batch far from the origin (|x| ≈ 100, spread 0.5): the native pass sums each
-    pair's displacement x_j − x_i, so its score keeps float32's relative accuracy (a sum of 500
-    terms: ~√500 eps ≈ 3e-6); Σ w x_j − x_i Σ w would lose |x| / |x_j − x_i| ≈ 200× more (the
-    eager blocks, measured 3e-5 to 8e-4). Reference: float64 on the same float32 points."""
-    data = (_data(n=500, d=d) * 0.5 + 100.0).float()
-    tau = 0.3 if d == 2 else 1.0
-    log_q, score = kde_stats(data, data, tau, kernel, fused=True)
-    ref_log_q, ref = kde_stats(data.double(), data.double(), tau, kernel)
-    torch.testing.assert_close(score.double(), ref, rtol=0.0, atol=1e-5 * ref.abs().max().item())
-    torch.testing.assert_close(log_q.double(), ref_log_q, rtol=1e-6, atol=1e-6)
-
-
-def test_fused_kde_falls_back_to_eager_without_a_compiler(monkeypatch, tmp_path):
-    monkeypatch.setenv("CC", "no-such-compiler")
-    monkeypatch.setenv("WGF_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(wgf.native, "_lib", [])
-    monkeypatch.setattr(wgf.native, "_failed", [])
-    data = _data(n=100)
-    with pytest.warns(RuntimeWarning, match="native KDE pass could not be built"):
-        fused = kde_stats(data, data, 0.3, "laplace", fused=True)
-    assert not fused_available()
-    for u, v in zip(fused, kde_stats(data, data, 0.3, "laplace"), strict=True):
-        torch.testing.assert_close(u, v, rtol=0.0, atol=0.0)
-    assert not list(tmp_path.iterdir())  # nothing half-built left behind
-
-
-def test_native_build_is_cached_and_keeps_the_float_mode(monkeypatch, tmp_path):
-    """One library per machine in the cache, and loading it leaves subnormal floats alone (a
-    library linked with -ffast-math would switch the process to flush-to-zero)."""
-    monkeypatch.setenv("WGF_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(wgf.native, "_lib", [])
-    monkeypatch.setattr(wgf.native, "_failed", [])
-    tiny = torch.tensor([1e-40], dtype=torch.float32)
-    assert (tiny * 0.5).item() > 0.0
-    data = _data(n=50).float()
-    kde_stats(data, data, 0.3, "rbf", fused=True)
-    assert fused_available()
-    assert [p.suffix for p in tmp_path.iterdir()] == [".so"]
-    assert (tiny * 0.5).item() > 0.0
-
-
 def test_self_points_have_finite_score():
-    data = _data(n=200)
+    data = normal_data(n=200)
     log_q, score = kde_stats(data, data, 0.2, "laplace")
     assert torch.isfinite(score).all() and torch.isfinite(log_q).all()
 
@@ -203,7 +119,7 @@ def test_self_points_have_finite_score():
 @pytest.mark.parametrize("kernel", ["laplace", "rbf"])
 def test_log_density_is_normalised(kernel):
     """Riemann sum of q̂ over a grid covering the data ± 12τ: error well below 1e-3."""
-    data = _data(n=5) * 0.5
+    data = normal_data(n=5) * 0.5
     h = 0.02
     g = torch.arange(-6, 6, h, dtype=torch.float64)
     xx, yy = torch.meshgrid(g, g, indexing="ij")
@@ -213,8 +129,8 @@ def test_log_density_is_normalised(kernel):
 
 
 def test_mean_shift_is_laplace_weighted_displacement():
-    data = _data(n=40)
-    x = _data(n=3, seed=2)
+    data = normal_data(n=40)
+    x = normal_data(n=3, seed=2)
     dist = torch.cdist(x, data)
     a = torch.softmax(-dist / 0.5, dim=1)
     expected = (a[:, :, None] * (data[None] - x[:, None])).sum(1)

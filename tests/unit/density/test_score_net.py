@@ -2,8 +2,8 @@
 
 import torch
 
-from wgf.estimators import make_estimator
-from wgf.score_net import ScoreNet, ScoreNetConfig, fit_dsm
+from wgf.density.estimators import make_estimator
+from wgf.density.score_net import ScoreNet, ScoreNetConfig, fit_dsm
 
 MU = torch.tensor([1.0, -1.0])
 STD = torch.tensor([0.7, 1.5])

@@ -1,4 +1,4 @@
-"""Tests for wgf.metrics; tolerances are argued from the maths next to each test."""
+"""Tests for wgf.evaluation.metrics; tolerances are argued from the maths next to each test."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from wgf import metrics as m
+from wgf.evaluation import metrics as m
 
 SHIFT = np.array([3.0, 0.0])  # |c| = 3
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
 
-from wgf import plots
+from tests.helpers import assert_figure, gmm8_fields, gmm8_response, undercovered_gmm8
+from wgf.reporting import plots
+from wgf.reporting.plots import samples as sample_plots
+from wgf.reporting.plots import style
 from wgf.targets import EnergyTarget, GaussianMixture, Target, build_target
 
 
@@ -27,15 +30,6 @@ def _samples(target: Target, n: int = 600, seed: int = 0) -> np.ndarray:
     if target.exact:
         return target.sample(n, generator=torch.Generator().manual_seed(seed)).numpy()
     return np.random.default_rng(seed).standard_normal((n, target.dim)) * 0.7
-
-
-def _assert_figure(path: Path, min_bytes: int) -> None:
-    assert path.exists(), path
-    assert path.stat().st_size > min_bytes, (path, path.stat().st_size)
-    if path.suffix == ".png":
-        img = mpimg.imread(path)
-        assert img.ndim == 3 and min(img.shape[:2]) > 200
-        assert float(img[..., :3].std()) > 0.02, "PNG is (nearly) a single colour"
 
 
 def _histories(with_modes: bool) -> dict[str, list[list[dict[str, str]]] | list[dict[str, str]]]:
@@ -76,25 +70,25 @@ def test_samples_and_training_figures(name: str, tmp_path: Path) -> None:
     }
     pdf, png = tmp_path / "s.pdf", tmp_path / "sub" / "s.png"
     plots.plot_samples(
-        target, samples, [pdf, str(png)], reference=_samples(target, seed=4), metrics=metrics
+        target, samples, [pdf, str(png)], exact=_samples(target, seed=4), metrics=metrics
     )
-    _assert_figure(pdf, 3_000)
-    _assert_figure(png, 10_000)
+    assert_figure(pdf, 3_000)
+    assert_figure(png, 10_000)
 
     exact = isinstance(target, GaussianMixture)
     tpdf, tpng = tmp_path / "t.pdf", tmp_path / "t.png"
     plots.plot_training(_histories(exact), tpdf, path_png=tpng, title=f"{name}: training")
-    _assert_figure(tpdf, 3_000)
-    _assert_figure(tpng, 10_000)
+    assert_figure(tpdf, 3_000)
+    assert_figure(tpng, 10_000)
 
 
 def test_metric_box_names_the_light_mode() -> None:
     target = build_target("gmm2hard16")
-    lines = plots._metric_lines(
+    lines = sample_plots._metric_lines(
         {"mmd_median": "0.0123", "w2": 0.5, "mode_weight_1": 0.31, "extra": 1.0}, target
     )
     assert lines == ["MMD 0.012", "$W_2$ 0.5", "light mode 0.31 (true 0.33)"]
-    assert plots._metric_lines({"mode_weight_max_error": float("nan")}, target) == []
+    assert sample_plots._metric_lines({"mode_weight_max_error": float("nan")}, target) == []
 
 
 def test_empty_samples_raise(tmp_path: Path) -> None:
@@ -120,15 +114,15 @@ def test_colours_and_labels() -> None:
     assert plots.label_for("my_method") == "my_method"
     assert plots.color_for("reverse_kl") == plots.DIVERGENCE_COLORS["reverse_kl"]
     assert plots.color_for("reverse_kl", 3) == plots.color_for("reverse_kl")
-    fallback = plots._colors(["js", "alpha_0.5", "alpha_2", "js_other", "a", "b"])
+    fallback = style.palette(["js", "alpha_0.5", "alpha_2", "js_other", "a", "b"])
     assert len(set(fallback.values())) == 6
     assert fallback["js"] == plots.DIVERGENCE_COLORS["js"]
     # A name outside the registry never takes a registry name's colour in the same figure.
     fixed = ["neyman", "reverse_kl"]
-    mixed = plots._colors([*fixed, *(f"method_{i}" for i in range(4))])
+    mixed = style.palette([*fixed, *(f"method_{i}" for i in range(4))])
     assert len(set(mixed.values())) == 6
     assert [mixed[k] for k in fixed] == [plots.DIVERGENCE_COLORS[k] for k in fixed]
-    many = plots._colors([*fixed, *(f"method_{i}" for i in range(12))])  # a comparison figure
+    many = style.palette([*fixed, *(f"method_{i}" for i in range(12))])  # a comparison figure
     assert len(set(many.values())) == 14
 
 
@@ -149,13 +143,81 @@ def test_lv_reference_figure_and_seed_summary(tmp_path: Path) -> None:
     ]
     paths = [tmp_path / "lv.pdf", tmp_path / "lv.png"]
     plots.plot_lv_reference(
-        panels, paths, {"gmm2hard16": _samples(hard, 300, 9)}, {"gmm2hard16": {"lv": "LV, mixture"}}
+        panels,
+        paths,
+        exact={"gmm2hard16": _samples(hard, 300, 9)},
+        labels={"gmm2hard16": {"lv": "LV, mixture"}},
     )
-    _assert_figure(paths[0], 10_000)
-    _assert_figure(paths[1], 10_000)
+    assert_figure(paths[0], 10_000)
+    assert_figure(paths[1], 10_000)
     # mean ± population std over seeds of the light mode (index 1, weight 1/3)
-    lines = plots._seed_summary(hard, runs)
+    lines = sample_plots._seed_summary(hard, runs)
     assert lines[0] == "light mode 0.25 ± 0.05 (true 0.33)"
     assert lines[-1] == "2 seed(s)"
     with pytest.raises(ValueError, match="no targets"):
         plots.plot_lv_reference([], paths)
+
+
+# --------------------------------------------------------------------------- theory diagnostics
+
+
+@pytest.fixture(scope="module")
+def response():
+    return gmm8_response(*undercovered_gmm8())
+
+
+@pytest.fixture(scope="module")
+def fields():
+    return gmm8_fields(build_target("gmm8"))
+
+
+def test_plot_regional_response(tmp_path, response):
+    plots.plot_regional_response(response, tmp_path / "rr.pdf", tmp_path / "rr.png")
+    assert_figure(tmp_path / "rr.pdf", 5_000)
+    assert_figure(tmp_path / "rr.png")
+
+
+def test_plot_undercoverage(tmp_path):
+    def run(rate):
+        return [
+            {"step": str(s), "undercoverage": f"{0.25 * math.exp(-s / rate):.6f}"}
+            for s in range(0, 501, 50)
+        ]
+
+    hist = {"reverse_kl": [run(300), run(250)], "forward_kl": [run(60)]}
+    plots.plot_undercoverage(hist, tmp_path / "u.pdf", tmp_path / "u.png", title="gmm8")
+    assert_figure(tmp_path / "u.png")
+    with pytest.raises(ValueError, match="undercoverage"):
+        plots.plot_undercoverage({"reverse_kl": [[{"step": "0", "loss": "1"}]]}, tmp_path / "x.pdf")
+
+
+def test_plot_fields(tmp_path, fields):
+    plots.plot_fields(fields, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert_figure(tmp_path / "f.pdf")
+    assert_figure(tmp_path / "f.png")
+    with pytest.raises(ValueError, match="no vector field"):
+        plots.plot_fields({k: fields[k] for k in ("x", "y", "log_r")}, tmp_path / "x.pdf")
+
+
+# --------------------------------------------------------------------------- MALA's cost
+
+
+def test_mala_cost_figure(tmp_path):
+    curve = [
+        {"target_evaluations_per_sample": e, "mmd_median": m} for e, m in ((8, 0.1), (62, 0.02))
+    ]
+    best = {
+        "best_method": "generator_kde",
+        "best_divergence": "reverse_kl",
+        "train_evaluations": 3e6,
+        "train_wall_s": 30.0,
+        "mmd_median": {
+            "reached": True,
+            "mala_steps": 30,
+            "break_even_evaluations": 5e4,
+            "break_even_wall": 1e6,
+        },
+    }
+    path = tmp_path / "cost.pdf"
+    plots.plot_mala_cost("gmm8", {"mala": curve}, {"generator_kde reverse_kl": 0.03}, best, [path])
+    assert path.stat().st_size > 5_000

@@ -1,3 +1,6 @@
+"""The Gaussian-mixture benchmarks and mixtures from a config: pinned means, scores against
+autograd, log Z by quadrature, sampling, and invalid parameters."""
+
 import math
 
 import pytest
@@ -88,25 +91,3 @@ def test_mixture_from_config_and_errors():
     for case, params in bad.items():
         with pytest.raises(TargetError):
             build_target(case, {"kind": "mixture", "params": params})
-
-
-def test_energy_targets():
-    target = build_target(
-        "quad", {"kind": "energy", "params": {"function": "tests.energies:quadratic", "dim": 3}}
-    )
-    x = torch.randn(4, 3)
-    torch.testing.assert_close(target.score(x), -x)
-    log_p, score = target.log_prob_and_score(x)  # the base class: one energy, autograd
-    torch.testing.assert_close(score, -x)
-    torch.testing.assert_close(log_p, -0.5 * x.square().sum(-1))
-    for fn, msg in [
-        ("tests.energies:always_nan", "not finite"),
-        ("tests.energies:wrong_shape", "must map"),
-        ("tests.energies:missing", "no callable"),
-        ("no_such_module_xyz:f", "cannot import"),
-        ("no_colon", "module:function"),
-    ]:
-        with pytest.raises(TargetError, match=msg):
-            build_target("e", {"kind": "energy", "params": {"function": fn, "dim": 2}})
-    with pytest.raises(TargetError, match="unknown kind"):
-        build_target("x", {"kind": "banana"})

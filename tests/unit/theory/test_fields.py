@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
 
-from wgf import plots
-from wgf.fields import vector_fields
+from tests.helpers import FIELD_DIVERGENCES, gmm8_fields
 from wgf.targets import build_target
-from wgf.theory import smoothed_mixture, undercovering_q
-
-DIVS = ["reverse_kl", "forward_kl", "js", "hellinger", "pearson", "alpha_0.5"]
+from wgf.theory import smoothed_mixture, undercovering_q, vector_fields
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +18,7 @@ def p():
 
 @pytest.fixture(scope="module")
 def small(p):
-    x = p.sample(500, torch.Generator().manual_seed(0))
-    return vector_fields(p, x, tau=0.15, grid_n=24, lim=4.5, divergences=DIVS)
+    return gmm8_fields(p)
 
 
 def _grid(fields):
@@ -37,7 +32,7 @@ def test_shapes_and_keys(small):
     np.testing.assert_allclose(small["y"], np.linspace(-4.5, 4.5, n))
     for key in ("log_p", "log_q", "log_r"):
         assert small[key].shape == (n, n)
-    for key in ("score_p", "score_q", "beta", *[f"drift_{d}" for d in DIVS]):
+    for key in ("score_p", "score_q", "beta", *[f"drift_{d}" for d in FIELD_DIVERGENCES]):
         assert small[key].shape == (n, n, 2), key
         assert np.isfinite(small[key]).all(), key
     assert small["samples"].shape == (500, 2)
@@ -104,12 +99,3 @@ def test_beta_is_large_where_modes_are_missing(p):
     ratio = np.linalg.norm(f["beta"], axis=-1)[in_missing] / sp[in_missing]
     assert np.median(ratio) > 0.8
     assert (f["log_r"][in_missing] > 2).all()  # deep holes: q̂ far below p
-
-
-def test_plot_fields(tmp_path, small):
-    plots.plot_fields(small, tmp_path / "f.pdf", tmp_path / "f.png")
-    assert (tmp_path / "f.pdf").stat().st_size > 10_000
-    img = mpimg.imread(tmp_path / "f.png")
-    assert float(img[..., :3].std()) > 0.02
-    with pytest.raises(ValueError, match="no vector field"):
-        plots.plot_fields({k: small[k] for k in ("x", "y", "log_r")}, tmp_path / "x.pdf")

@@ -8,25 +8,29 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 import torch
 
-from wgf import plots
-from wgf.divergences import DIVERGENCES, get_divergence
-from wgf.targets import GaussianMixture, build_target
+from tests.helpers import (
+    RESPONSE_DIVERGENCES,
+    RESPONSE_KAPPAS,
+    gmm8_response,
+    points,
+    undercovered_gmm8,
+)
+from wgf.divergences import get_divergence
+from wgf.targets import GaussianMixture
 from wgf.theory import (
     dlogq_dt_autograd,
     dlogq_dt_identity,
     drift_from_first_variation,
+    exact_lv_drift,
     finite_step_inflow,
     flux_coarea,
     identity_terms,
-    lv_drift,
     lv_first_variation,
     particle_inflow,
-    regional_response,
     repair_threshold,
     smoothed_mixture,
     soft_undercoverage,
@@ -37,26 +41,18 @@ from wgf.theory import (
     universal_drift,
 )
 
-ALL = [*DIVERGENCES, "alpha_0.5"]
-KAPPAS = [0.0, 1.0, 2.0, 3.0]
+ALL = RESPONSE_DIVERGENCES
+KAPPAS = RESPONSE_KAPPAS
 
 
 @pytest.fixture(scope="module")
 def pq() -> tuple[GaussianMixture, GaussianMixture]:
-    p = build_target("gmm8")
-    return p, undercovering_q(p, missing=(1, 4), broad_weight=0.05, broad_std=2.0)
+    return undercovered_gmm8()
 
 
 @pytest.fixture(scope="module")
 def response(pq):
-    """A modest grid (h = 0.04): O(h²) errors well under 1 % (see docs/theory.md)."""
-    p, q = pq
-    return regional_response(p, q, ALL, KAPPAS, lim=6.0, grid_n=300)
-
-
-def _points(n: int = 400, seed: int = 0) -> torch.Tensor:
-    """Random points over the ring and its tails, where log r spans about ±40 nats."""
-    return 3 * torch.randn(n, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return gmm8_response(*pq)
 
 
 # --------------------------------------------------------------------------- §1
@@ -64,14 +60,14 @@ def _points(n: int = 400, seed: int = 0) -> torch.Tensor:
 
 @pytest.mark.parametrize("name", ALL)
 def test_universal_drift_is_minus_gradient_of_first_variation(pq, name):
-    """w(r) β = −∇[f(r) − r f'(r)] through wgf.theory (cf. tests/test_drift.py).
+    """w(r) β = −∇[f(r) − r f'(r)] through wgf.theory (cf. tests/unit/test_drift.py).
 
     Points with |log r| > 15 are left out: there autograd forms d/dr[f − r f'] = −r f'' as a
     difference of O(1) terms (e.g. χ²: 2(r − 1) − [2(r − 1) + 2r]), which loses r² f'' to
     round-off once r < 1e-8; the identity itself is not in question there.
     """
     p, q = pq
-    x = _points()
+    x = points(400)
     x = x[(p.log_prob_unnorm(x) - p.log_z - q.log_prob_unnorm(x) + q.log_z).abs() < 15]
     assert x.shape[0] > 150
     v_fv = drift_from_first_variation(p, q, name, x)
@@ -91,7 +87,7 @@ def test_compression_elasticity_identity(pq, name):
     points where they cancel to ~0 do not divide by zero; round-off is ~1e-13.
     """
     p, q = pq
-    x = _points()
+    x = points(400)
     lhs = dlogq_dt_autograd(p, q, name, x)
     rhs = dlogq_dt_identity(p, q, name, x)
     t = identity_terms(p, q, name, x)
@@ -104,7 +100,7 @@ def test_compression_elasticity_identity(pq, name):
 def test_identity_fails_without_the_elasticity_term(pq, name):
     """The check has teeth: dropping ε(r)|∇log r|² breaks it wherever ε ≠ 0."""
     p, q = pq
-    x = _points()
+    x = points(400)
     lhs = dlogq_dt_autograd(p, q, name, x)
     t = identity_terms(p, q, name, x)
     wrong = -t["w"] * (t["laplacian"] + t["transport"])
@@ -188,15 +184,15 @@ def test_lv_drift_is_minus_gradient_of_its_first_variation(pq):
     """V_LV = −∇[−2(ν/q)(log r + m)] (m fixed), and V_LV = 2β on-policy (ν = q)."""
     p, q = pq
     nu = smoothed_mixture(p, 0.3)
-    x = _points(300, seed=4) / 1.5
+    x = points(300, seed=4) / 1.5
     m = 0.37
     xg = x.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(lv_first_variation(p, q, nu, xg, m).sum(), xg)
-    v = lv_drift(p, q, nu, x, m)
+    v = exact_lv_drift(p, q, nu, x, m)
     rel = (v + grad).norm(dim=-1) / v.norm(dim=-1).clamp_min(1e-300)
     assert float(rel.max()) < 1e-9
     beta = p.score(x) - q.score(x)
-    torch.testing.assert_close(lv_drift(p, q, q, x, m), 2 * beta, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(exact_lv_drift(p, q, q, x, m), 2 * beta, rtol=1e-12, atol=1e-12)
 
 
 def test_lv_first_variation_by_directional_derivative(pq):
@@ -273,35 +269,6 @@ def test_undercoverage_monitor_rejects_unsmoothable_targets(pq):
         undercoverage_monitor(p, p.sample(10), kernel="laplace")
 
 
-# --------------------------------------------------------------------------- figures
-
-
-def _assert_png(path):
-    assert path.exists() and path.stat().st_size > 10_000
-    img = mpimg.imread(path)
-    assert float(img[..., :3].std()) > 0.02
-
-
-def test_plot_regional_response(tmp_path, response):
-    plots.plot_regional_response(response, tmp_path / "rr.pdf", tmp_path / "rr.png")
-    assert (tmp_path / "rr.pdf").stat().st_size > 5_000
-    _assert_png(tmp_path / "rr.png")
-
-
-def test_plot_undercoverage(tmp_path):
-    def run(rate):
-        return [
-            {"step": str(s), "undercoverage": f"{0.25 * math.exp(-s / rate):.6f}"}
-            for s in range(0, 501, 50)
-        ]
-
-    hist = {"reverse_kl": [run(300), run(250)], "forward_kl": [run(60)]}
-    plots.plot_undercoverage(hist, tmp_path / "u.pdf", tmp_path / "u.png", title="gmm8")
-    _assert_png(tmp_path / "u.png")
-    with pytest.raises(ValueError, match="undercoverage"):
-        plots.plot_undercoverage({"reverse_kl": [[{"step": "0", "loss": "1"}]]}, tmp_path / "x.pdf")
-
-
 def test_weights_used_by_the_prediction_are_the_registry_weights(response):
     for name in ALL:
         w = get_divergence(name).weight(torch.tensor(KAPPAS, dtype=torch.float64)).numpy()
@@ -309,8 +276,8 @@ def test_weights_used_by_the_prediction_are_the_registry_weights(response):
 
 
 def test_lv_divergences_are_refused_by_the_f_divergence_statements():
-    from wgf.theory import _div
+    from wgf.theory.identities import f_divergence
 
     with pytest.raises(ValueError, match="lv_surrogate: .*f-divergences"):
-        _div("lv_surrogate")
-    assert _div("js").name == "js"
+        f_divergence("lv_surrogate")
+    assert f_divergence("js").name == "js"

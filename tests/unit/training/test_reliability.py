@@ -4,16 +4,15 @@ ignored, divergence stops with the step and the divergence named."""
 import pytest
 import torch
 
-from tests.faults import Crash, crash_after
+from tests.helpers import Crash, crash_after, tiny_train_config
+from wgf.density.estimators import FlowEstimatorConfig
 from wgf.divergences import get_divergence
-from wgf.estimators import FlowEstimatorConfig
 from wgf.targets import build_target
-from wgf.train import GeneratorConfig, TrainConfig, TrainingDiverged, train
+from wgf.training import TrainConfig, TrainingDiverged, train
 
 
 def _cfg(**kw) -> TrainConfig:
-    base = dict(steps=30, batch_size=128, log_every=5, checkpoint_every=10, device="cpu")
-    return TrainConfig(**{**base, **kw}, generator=GeneratorConfig(hidden=16, layers=2))
+    return tiny_train_config(**{"steps": 30, "log_every": 5, "checkpoint_every": 10, **kw})
 
 
 def _assert_same_run(a, b) -> None:
@@ -118,14 +117,3 @@ def test_energy_turning_nan_away_from_the_origin_stops_training():
     )
     with pytest.raises(TrainingDiverged, match=r"reverse_kl: .*non-finite at step \d+"):
         train(target, get_divergence("reverse_kl"), _cfg(), 0, progress=False)
-
-
-def test_clock_timings_are_routed_out_of_the_main_table():
-    from wgf.tables import is_timing, split_timing
-
-    names = ["mmd_median", "w2", "target_evaluations", "train_wall_s", "samples_per_s"]
-    names += ["time_per_step_s", "mala_wall_s", "fit_cpu_s", "log_z_ess"]
-    rows = [{"metric": m, "value": "1.0"} for m in names]
-    results, timings = split_timing(rows)
-    assert [r["metric"] for r in results] == ["mmd_median", "w2", "target_evaluations", "log_z_ess"]
-    assert all(is_timing(r["metric"]) for r in timings) and len(timings) == 5
