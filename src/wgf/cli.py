@@ -4,7 +4,7 @@ Snakemake.
 Every command resolves its settings with :mod:`wgf.plan` and runs the workflow's own step
 (:mod:`wgf.jobs`), so a generator trained or evaluated here gets the workflow's numbers: the
 same exact samples (``target_samples`` drawn with ``evaluation.seed``), the same monitor, the
-same evaluation protocol.
+same evaluation protocol, on one thread like the workflow's jobs (``--threads``).
 """
 
 from __future__ import annotations
@@ -141,6 +141,12 @@ def cmd_config(args: argparse.Namespace) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wgf", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1, as each workflow job: the same floats as the workflow)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train one generator for (target, divergence, seed)")
     t.add_argument("--target", required=True, help="a configured or built-in target name")
@@ -191,6 +197,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
     try:
         args.func(args)
     except (ConfigError, UnknownDivergence, TrainingDiverged) as err:

@@ -31,7 +31,14 @@ NO_DIVERGENCE = "-"
 # The training cost recorded in a main-grid run.json and added to its rows.
 GRID_COST = ("train_wall_s", "time_per_step_s", "target_evaluations")
 # Clock-measured metrics: by name, or by one of these suffixes (new timings need no edit here).
-TIMING_METRICS = ("train_wall_s", "time_per_step_s", "samples_per_s", "fit_wall_s", "fit_cpu_s")
+TIMING_METRICS = (
+    "train_wall_s",
+    "time_per_step_s",
+    "samples_per_s",
+    "fit_wall_s",
+    "fit_cpu_s",
+    "elapsed_s",
+)
 TIMING_SUFFIXES = ("_wall_s", "_cpu_s", "_time_s", "_per_s", "_per_step_s", "_seconds")
 
 
