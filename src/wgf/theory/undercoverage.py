@@ -121,18 +121,18 @@ def default_undercoverage_tau(target: Target) -> float:
 
 def undercoverage_monitor(
     target: Target,
-    reference: torch.Tensor,
+    exact: torch.Tensor,
     kappa: float = 1.0,
     s: float = 0.1,
     tau: float | None = None,
     kernel: str = "rbf",
     smooth_target: bool = True,
-    max_reference: int = 5000,
+    max_exact: int = 5000,
 ) -> Callable[[torch.Tensor], dict[str, float]]:
     """Training monitor: ``samples (N×d) ↦ {"undercoverage": U_s}`` with ``q`` a KDE of them.
 
     ``log q̂`` is the normalised KDE (``kernel``, bandwidth ``tau``) of the generator's samples;
-    ``U_s`` averages over (at most ``max_reference``) exact target samples ``reference``.
+    ``U_s`` averages over (at most ``max_exact`` of) the exact target samples ``exact``.
     With ``smooth_target`` (Gaussian mixtures and the RBF kernel) ``p`` is replaced by
     ``p_τ = p * N(0, τ²I)``: the KDE's expectation at ``q = p`` is exactly ``p_τ``, so the
     smoothing bias cancels and ``U_s`` at ``q = p`` is ``σ(−κ/s)`` up to the KDE's noise, in any
@@ -145,7 +145,7 @@ def undercoverage_monitor(
         if not isinstance(target, GaussianMixture) or kernel != "rbf":
             raise ValueError("smooth_target needs a Gaussian mixture target and the rbf kernel")
         p_eval = smoothed_mixture(target, tau)
-    ref = reference[:max_reference].detach().to(torch.float64)
+    ref = exact[:max_exact].detach().to(torch.float64)
     lz = target.log_z
 
     def monitor(samples: torch.Tensor) -> dict[str, float]:
