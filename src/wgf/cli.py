@@ -121,7 +121,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     config = _config(args.config, args.target)
     target, exact = _target(config, args.target)
-    _, result = jobs.evaluate_generator(
+    _, result = jobs.evaluate_one_step(
         target,
         Generator.load(args.checkpoint),
         exact,

@@ -20,7 +20,7 @@ from .baselines.run import MethodRun, run_baseline
 from .config import ConfigError, resolve
 from .density.flows import Flow, save_flow
 from .divergences import get_divergence
-from .evaluation import evaluate_sampler, published_protocol, quality_monitor
+from .evaluation import evaluate_sampler, published_protocol, quality_monitor, score_samples
 from .evaluation.monitor import TRAINING_EXACT
 from .generator import Generator
 from .io import redirect_output, save_npy, write_json
@@ -45,9 +45,10 @@ __all__ = [
     "build_target",
     "check_config",
     "comparison_table",
-    "evaluate_generator",
-    "evaluate_reference",
+    "evaluate_one_step",
+    "exact_floor",
     "fields",
+    "floor_runs",
     "job_log",
     "main_table",
     "make_target",
@@ -199,31 +200,61 @@ def train_generator(
         raise ConfigError(str(err)) from err
 
 
-def evaluate_generator(
+def evaluate_one_step(
     target: Target,
-    generator: Generator,
+    model: Generator | Flow,
     exact: torch.Tensor,
     evaluation: dict[str, Any],
     throughput_samples: int,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """A trained generator's samples and metrics (one forward pass per sample: no target
-    evaluation per sample)."""
-    samples, metrics = evaluate_sampler(
-        target, generator.sample, exact, evaluation, throughput_samples
-    )
+    """A trained one-step sampler's samples and metrics, a generator's or the reference flow
+    ν's alike (one forward pass per sample: no target evaluation per sample)."""
+    samples, metrics = evaluate_sampler(target, model.sample, exact, evaluation, throughput_samples)
     metrics["target_evaluations_per_sample"] = 0.0
     return samples, metrics
 
 
-def evaluate_reference(
+def exact_floor(
     target: Target,
-    flow: Flow,
     exact: torch.Tensor,
     evaluation: dict[str, Any],
-    throughput_samples: int,
-) -> dict[str, float]:
-    """The reference flow ν scored as a one-step sampler, by the generators' protocol."""
-    return evaluate_sampler(target, flow.sample, exact, evaluation, throughput_samples)[1]
+    draws: int,
+    published_n: int,
+) -> dict[str, Any]:
+    """The floor of every metric: ``draws`` independent exact sample sets of the generated
+    sets' size (``evaluation.n_samples``, seeds ``evaluation.seed + 1 + k``) scored like a
+    sampler's against the same exact samples, and for a mixture the published protocol of each
+    (``published_n`` of them against a fresh exact draw, seed ``10 000 + k``). No sampler can
+    beat a floor on average; a target without an exact sampler has none."""
+    out: dict[str, Any] = {"target": target.name, "metrics": [], "published": []}
+    if not target.exact or not len(exact):
+        return out
+    ev = evaluation
+    for k in range(draws):
+        fresh = exact_samples(target, ev["n_samples"], ev["seed"] + 1 + k)
+        out["metrics"].append(
+            score_samples(
+                target,
+                fresh,
+                exact,
+                n_ot=ev["n_ot"],
+                sinkhorn_reg=ev["sinkhorn_reg"],
+                coverage_threshold=ev["coverage_threshold"],
+                seed=ev["seed"],
+            )
+        )
+        if isinstance(target, GaussianMixture):
+            values = published_protocol(target, fresh.numpy(), seed=10_000 + k, n=published_n)
+            out["published"].append(values)
+    return out
+
+
+def floor_runs(floor: dict[str, Any]) -> list[Run]:
+    """The floor's draws as runs of the long table (method ``exact_vs_exact``, seed = draw)."""
+    return [
+        ({"target": floor["target"], "seed": k}, metrics, "floor")
+        for k, metrics in enumerate(floor["metrics"])
+    ]
 
 
 def baseline(
@@ -258,11 +289,13 @@ def comparison_table(
 ) -> tuple[list[dict], list[dict], str]:
     """``comparison.csv`` (summary rows), the break-even per target with MALA's curve, and
     ``comparison.md``. ``curves[target]``: MALA's curve per seed; ``chains[target]``: its chains.
-    A grid run's rows carry its training steps (``train_steps``)."""
+    A grid run's and a reference fit's rows carry their training steps (``train_steps``)."""
     rows = []
     for info, metrics, source in runs:
         if source == "grid":
             metrics = {**metrics, "train_steps": info["config"]["steps"]}
+        elif source == "reference":
+            metrics = {**metrics, "train_steps": info["steps"]}
         rows += run_rows(info, metrics, source)
     results = []
     for target, group in curves.items():
@@ -300,14 +333,22 @@ def published_table(
     target: GaussianMixture,
     runs: Sequence[tuple[dict[str, Any], str, Any]],
     n: int,
+    floor: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """The published (DEM/iDEM) protocol of every run ``(record, source, samples)`` on
-    ``target``: rows and the markdown table; the exact draw of seed ``s`` is ``10 000 + s``."""
-    rows = []
+    """The published (DEM/iDEM) protocol of the floor's draws and of every run ``(record,
+    source, samples)`` on ``target``: rows and the markdown table; the exact draw of seed ``s``
+    is ``10 000 + s``."""
+    draws = floor["published"] if floor is not None else []
+    scored = [
+        (run_identity({"target": target.name, "seed": k}, "floor"), values)
+        for k, values in enumerate(draws)
+    ]
     for info, source, samples in runs:
-        base = run_identity(info, source)
-        values = published_protocol(target, samples, seed=10_000 + int(base["seed"]), n=n)
-        rows += [{**base, "metric": k, "value": repr(v)} for k, v in values.items()]
+        values = published_protocol(target, samples, seed=10_000 + int(info["seed"]), n=n)
+        scored.append((run_identity(info, source), values))
+    rows = [
+        {**base, "metric": k, "value": repr(v)} for base, vals in scored for k, v in vals.items()
+    ]
     return rows, published_markdown(rows, target.name, n)
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "run_divergences",
     "run_label",
     "sampler_methods",
+    "scoring",
     "train_params",
     "undercoverage_targets",
     "uses_reference",
@@ -83,6 +84,14 @@ def with_target(config: dict[str, Any], name: str) -> dict[str, Any]:
     if name in config["targets"]:
         return config
     return {**config, "targets": {**config["targets"], name: {}}}
+
+
+SCORING = ("n_samples", "n_ot", "sinkhorn_reg", "coverage_threshold", "seed")
+
+
+def scoring(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``evaluation`` settings that scoring a sample set uses (a change rescores)."""
+    return {k: config["evaluation"][k] for k in SCORING}
 
 
 def train_params(config: dict[str, Any], target: str) -> dict[str, Any]:

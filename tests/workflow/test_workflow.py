@@ -10,6 +10,7 @@ import yaml
 from tests.conftest import REPO, job_counts, smoke_raw, snakemake
 from wgf import plan
 from wgf.baselines import get_method
+from wgf.config import DEFAULTS
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +148,19 @@ def test_smoke_workflow_end_to_end(smoke_run):
     assert len(runs) == len(smoke["targets"]) * len(smoke["divergences"]) * len(smoke["seeds"])
     flows = {r["target"] for r in rows if r["method"] == "reference_flow"}
     assert flows == set(smoke["targets"])  # the reference flow as a one-step sampler
-    others = [r for r in rows if r not in generators and r["method"] != "reference_flow"]
+    # the floor: exact samples in place of a sampler's, evaluation.floor_draws draws per target
+    floors = {(r["target"], r["seed"]) for r in rows if r["method"] == "exact_vs_exact"}
+    draws = DEFAULTS["evaluation"]["floor_draws"]
+    assert floors == {(t, str(k)) for t in smoke["targets"] for k in range(draws)}
+    floor_mmd = [
+        float(r["value"])
+        for r in rows
+        if r["method"] == "exact_vs_exact" and r["metric"] == "mmd_median"
+    ]
+    grid_mmd = [float(r["value"]) for r in generators if r["metric"] == "mmd_median"]
+    assert max(floor_mmd) < min(grid_mmd)  # 40 training steps: far from the floor
+    one_step = ("reference_flow", "exact_vs_exact")
+    others = [r for r in rows if r not in generators and r["method"] not in one_step]
     baselines = {(r["target"], r["method"], r["seed"]) for r in others}
     n_baselines = len(smoke["targets"]) * len(methods) * len(smoke["seeds"])
     assert len(baselines) == n_baselines
@@ -167,6 +180,7 @@ def test_smoke_workflow_end_to_end(smoke_run):
     assert (results / "figures" / "lv_reference.pdf").stat().st_size > 10_000
     comparison = (results / "tables" / "comparison.md").read_text()
     assert all(f"| {m} |" in comparison for m in smoke["baselines"]["methods"])
+    assert "| exact_vs_exact | floor |" in comparison and "| reference_flow | flow |" in comparison
     assert "break-even" in comparison
     assert (results / "figures" / "comparison_gmm8.pdf").stat().st_size > 10_000
     for rule in ("build_target", "train", "evaluate", "figure_samples", "figure_training"):

@@ -32,7 +32,7 @@ rule baseline_sampler:
         mem_mb=4000,
     params:
         settings=lambda w: baseline_params(w.target, w.method),
-        evaluation=CONFIG["evaluation"],
+        evaluation=SCORING,
         throughput_samples=CONFIG["baselines"]["throughput_samples"],
     script:
         "../scripts/baseline.py"
@@ -63,7 +63,7 @@ rule baseline_onestep:
         mem_mb=4000,
     params:
         settings=lambda w: baseline_params(w.target, w.method),
-        evaluation=CONFIG["evaluation"],
+        evaluation=SCORING,
         throughput_samples=CONFIG["baselines"]["throughput_samples"],
     script:
         "../scripts/baseline.py"
@@ -76,6 +76,9 @@ rule table_comparison:
         info=main_runs("run.json"),
         baseline_metrics=baseline_runs("metrics.json"),
         baseline_info=baseline_runs("run.json"),
+        reference_metrics=expand(f"{REFERENCE}/metrics.json", target=TARGETS),
+        reference_info=expand(f"{REFERENCE}/log_z.json", target=TARGETS),
+        floors=expand(FLOOR, target=TARGETS),
         curves=baseline_runs(
             "curve.csv", methods=["mala"] if "mala" in BASELINES else []
         ),
@@ -157,6 +160,9 @@ rule table_published:
         info=lambda w: main_runs("run.json", [w.target]),
         baseline_samples=lambda w: baseline_runs("samples.npy", [w.target]),
         baseline_info=lambda w: baseline_runs("run.json", [w.target]),
+        reference_samples=f"{REFERENCE}/samples.npy",
+        reference_info=f"{REFERENCE}/log_z.json",
+        floor=FLOOR,
     output:
         md="results/tables/{target}_published_protocol.md",
         csv="results/tables/{target}_published_protocol.csv",

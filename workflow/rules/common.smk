@@ -30,12 +30,15 @@ COMPARISON_TARGETS = wgf.plan.comparison_targets(CONFIG)
 PUBLISHED_TARGETS = wgf.plan.published_targets(CONFIG)
 REGIONAL = wgf.plan.regional_response_target(CONFIG)
 DIAGNOSTICS = CONFIG["diagnostics"]
+# What scoring a sample set uses (its change rescores every method).
+SCORING = wgf.plan.scoring(CONFIG)
 ENV = "../../envs/wgf.yaml"
 
 TARGET = "results/targets/{target}"
 RUN = "results/runs/{target}/{divergence}/seed{seed}"
 REFERENCE = "results/reference/{target}"
 BASELINE = "results/baselines/{target}/{method}/seed{seed}"
+FLOOR = "results/floors/{target}.json"
 # The resumable training state: a param, not an output, so that Snakemake's cleanup of a killed
 # job's incomplete outputs keeps it; the rerun resumes from it and the script deletes it at the end.
 CHECKPOINTS = "results/checkpoints/{target}/{divergence}/seed{seed}/state.pt"

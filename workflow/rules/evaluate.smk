@@ -17,10 +17,36 @@ rule evaluate:
     resources:
         mem_mb=4000,
     params:
-        evaluation=CONFIG["evaluation"],
+        evaluation=SCORING,
         throughput_samples=CONFIG["baselines"]["throughput_samples"],
     script:
         "../scripts/evaluate.py"
+
+
+rule exact_floor:
+    """The floor of every metric: independent exact sample sets of the generated sets' size,
+    scored against the exact samples like a sampler's (and in the published protocol).
+    """
+    input:
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
+    output:
+        FLOOR,
+    log:
+        "results/logs/exact_floor/{target}.log",
+    benchmark:
+        "results/benchmarks/exact_floor/{target}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        evaluation=SCORING,
+        draws=CONFIG["evaluation"]["floor_draws"],
+        n=CONFIG["evaluation"]["published_protocol"]["n"],
+    script:
+        "../scripts/exact_floor.py"
 
 
 rule table_main:
@@ -33,6 +59,7 @@ rule table_main:
         reference_info=expand(f"{REFERENCE}/log_z.json", target=TARGETS),
         baseline_metrics=baseline_runs("metrics.json"),
         baseline_info=baseline_runs("run.json"),
+        floors=expand(FLOOR, target=TARGETS),
     output:
         csv=report(
             "results/tables/main.csv",

@@ -46,7 +46,7 @@ rule evaluate_reference:
     resources:
         mem_mb=4000,
     params:
-        evaluation=CONFIG["evaluation"],
+        evaluation=SCORING,
         throughput_samples=CONFIG["baselines"]["throughput_samples"],
     script:
         "../scripts/evaluate_reference.py"

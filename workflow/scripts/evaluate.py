@@ -7,7 +7,7 @@ from wgf.targets import load_target
 
 sm = snakemake  # noqa: F821
 with jobs.job_log(sm.log[0], sm.threads):
-    samples, metrics = jobs.evaluate_generator(
+    samples, metrics = jobs.evaluate_one_step(
         load_target(sm.input.spec),
         Generator.load(sm.input.checkpoint),
         load_samples(sm.input.exact),

@@ -7,7 +7,7 @@ from wgf.targets import load_target
 
 sm = snakemake  # noqa: F821
 with jobs.job_log(sm.log[0], sm.threads):
-    metrics = jobs.evaluate_reference(
+    _, metrics = jobs.evaluate_one_step(
         load_target(sm.input.spec),
         load_flow(sm.input.flow),
         load_samples(sm.input.exact),

@@ -14,8 +14,11 @@ def runs(metrics, infos, source):
 with jobs.job_log(sm.log[0]):
     curves = iter(sm.input.curves)  # MALA's: target-major, then seed
     by_target = {t: [read_csv(next(curves)) for _ in sm.params.seeds] for t in sm.params.chains}
+    floors = [jobs.floor_runs(read_json(path)) for path in sm.input.floors]
     stats, break_even, markdown = jobs.comparison_table(
-        runs(sm.input.metrics, sm.input.info, "grid")
+        [run for floor in floors for run in floor]
+        + runs(sm.input.metrics, sm.input.info, "grid")
+        + runs(sm.input.reference_metrics, sm.input.reference_info, "reference")
         + runs(sm.input.baseline_metrics, sm.input.baseline_info, "baseline"),
         by_target,
         dict(sm.params.chains),

@@ -17,8 +17,10 @@ def runs(metrics, infos, source):
 
 
 with jobs.job_log(sm.log[0]):
+    floors = [jobs.floor_runs(read_json(path)) for path in sm.input.floors]
     results, timings, markdown = jobs.main_table(
-        runs(sm.input.metrics, sm.input.info, "grid")
+        [run for floor in floors for run in floor]
+        + runs(sm.input.metrics, sm.input.info, "grid")
         + runs(sm.input.reference_metrics, sm.input.reference_info, "reference")
         + runs(sm.input.baseline_metrics, sm.input.baseline_info, "baseline")
     )

@@ -18,8 +18,10 @@ with jobs.job_log(sm.log[0]):
     rows, markdown = jobs.published_table(
         load_target(sm.input.spec),
         runs(sm.input.info, sm.input.samples, "grid")
+        + runs([sm.input.reference_info], [sm.input.reference_samples], "reference")
         + runs(sm.input.baseline_info, sm.input.baseline_samples, "baseline"),
         int(sm.params.n),
+        read_json(sm.input.floor),
     )
     write_csv(sm.output.csv, rows, TABLE_COLUMNS)
     write_text(sm.output.md, markdown)

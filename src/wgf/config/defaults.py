@@ -79,6 +79,9 @@ DEFAULTS: dict[str, Any] = {
         "coverage_threshold": 0.1,
         "monitor_samples": 2000,
         "seed": 12345,
+        # The floor of every metric: independent exact sample sets of the generated sets' size,
+        # scored against the same exact samples (method exact_vs_exact; mean ± std over draws).
+        "floor_draws": 5,
         # results/tables/{target}_published_protocol.md: the DEM/iDEM protocol (n generated
         # against n exact samples, x-W2 by exact OT, mode-weight TV); listed targets that are
         # configured mixtures.

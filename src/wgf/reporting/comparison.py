@@ -110,11 +110,12 @@ def _n(value: float, bound: bool) -> str:
 def break_even_markdown(results: Sequence[dict[str, Any]]) -> str:
     """The MALA-versus-one-step section of comparison.md."""
     lines = [
-        "## MALA versus the best one-step generator: cost to equal quality and break-even",
+        "## MALA versus the best one-step sampler: cost to equal quality and break-even",
         "",
         "Best one-step method per target: lowest mean MMD (median bandwidth) over all one-step",
-        "methods (main grid and one-step baselines). MALA: the first budget (steps per chain,",
-        "means over seeds) at which its final states reach that MMD, resp. that mode-weight TV;",
+        "methods (main grid, one-step baselines, the reference flow ν). MALA: the first budget",
+        "(steps per chain, means over seeds) at which its final states reach that MMD, resp. that",
+        "mode-weight TV;",
         "every sample is the final state of its own chain (independent chains, burn-in included",
         "in the cost). Break-even `n*`: the number of samples above which training the one-step",
         "sampler costs less than running MALA, `n* = training cost / (MALA cost per sample −",

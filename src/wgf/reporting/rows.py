@@ -2,7 +2,9 @@
 
 Every run becomes rows by one builder, :func:`run_rows`, which reads its identity and training
 cost from the run's own record: a main-grid generator's ``run.json`` (source ``grid``), a
-reference fit's ``log_z.json`` (``reference``) or a baseline's ``run.json`` (``baseline``).
+reference fit's ``log_z.json`` (``reference``), a baseline's ``run.json`` (``baseline``), or one
+draw of the floor, exact samples scored against the exact samples (``floor``: method
+``exact_vs_exact``, one seed per draw).
 
 Run-to-run-varying measurements (wall times, throughputs) are not results: :func:`is_timing`
 decides which metrics they are and :func:`split_timing` routes them out of ``main.csv`` (which a
@@ -17,6 +19,7 @@ from typing import Any
 from ..baselines import METHODS, ONE_STEP_KINDS
 
 __all__ = [
+    "FLOOR_METHOD",
     "NO_DIVERGENCE",
     "TABLE_COLUMNS",
     "is_timing",
@@ -28,6 +31,8 @@ __all__ = [
 
 TABLE_COLUMNS = ("target", "method", "divergence", "seed", "metric", "value")
 NO_DIVERGENCE = "-"
+# The floor of every metric: an independent exact sample set in place of a sampler's.
+FLOOR_METHOD = "exact_vs_exact"
 # The training cost recorded in a main-grid run.json and added to its rows.
 GRID_COST = ("train_wall_s", "time_per_step_s", "target_evaluations")
 # Clock-measured metrics: by name, or by one of these suffixes (new timings need no edit here).
@@ -58,10 +63,10 @@ def split_timing(
 
 def kind_of(method: str) -> str:
     """A table method's kind: a baseline's registry kind; ``generator`` for the main grid's
-    ``generator_<estimator>``; ``flow`` for the reference flow ν."""
+    ``generator_<estimator>``; ``flow`` for the reference flow ν; ``floor`` for exact samples."""
     if method in METHODS:
         return METHODS[method].kind
-    return "flow" if method == "reference_flow" else "generator"
+    return {"reference_flow": "flow", FLOOR_METHOD: "floor"}.get(method, "generator")
 
 
 def _grid(info: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
@@ -93,10 +98,15 @@ def _baseline(info: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     return info["method"], info.get("divergence") or NO_DIVERGENCE, cost
 
 
+def _floor(info: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    return FLOOR_METHOD, NO_DIVERGENCE, {}
+
+
 SOURCES: dict[str, Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]]] = {
     "grid": _grid,
     "reference": _reference,
     "baseline": _baseline,
+    "floor": _floor,
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .rows import kind_of
+from .rows import FLOOR_METHOD, kind_of
 
 __all__ = [
     "COMPARISON_COST",
@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 SUMMARY_COLUMNS = ("target", "method", "divergence", "metric", "mean", "std", "n")
+FLOOR_NOTE = (
+    f"`{FLOOR_METHOD}`: the floor, independent exact samples in place of a sampler's, scored "
+    "the same way (mean ± std over `evaluation.floor_draws` draws): no sampler beats it on "
+    "average."
+)
 QUALITY = (
     "mmd_median",
     "mmd_multi",
@@ -121,16 +126,21 @@ def _per_target(
     return lines
 
 
+def _seeds(sub: list[dict[str, Any]]) -> int:
+    """The runs' seeds in a target's summary (the floor counts draws, not seeds)."""
+    return max((s["n"] for s in sub if s["method"] != FLOOR_METHOD), default=0)
+
+
 def main_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str] = HEADLINE) -> str:
     """``main.md``: the headline metrics of every run, one table per target."""
-    lines = ["# Main results", "", "Mean ± standard deviation over seeds.", ""]
+    lines = ["# Main results", "", "Mean ± standard deviation over seeds. " + FLOOR_NOTE, ""]
     lines += _per_target(
         summarise(rows),
         columns,
         (),
         ("method", "divergence"),
         lambda method, div, sub: [method, div],
-        lambda sub: [f"{max(s['n'] for s in sub)} seed(s).", ""],
+        lambda sub: [f"{_seeds(sub)} seed(s).", ""],
     )
     return "\n".join(lines)
 
@@ -145,7 +155,9 @@ def comparison_markdown(rows: Sequence[dict[str, Any]]) -> str:
     lines = [
         "# Comparison: one-step generators and baselines",
         "",
-        "Mean ± standard deviation over seeds. `generator_*`: the main grid (one generator per",
+        "Mean ± standard deviation over seeds. " + FLOOR_NOTE,
+        "`reference_flow`: the reference flow ν (divergence: its fit method), a one-step sampler",
+        "whose fit is its training cost. `generator_*`: the main grid (one generator per",
         "divergence). Baselines: `mala`/`ula` (parallel chains, the sample is each chain's final",
         "state), `svgd` (particles), `flow_reverse_kl` (normalizing flow, reverse KL),",
         "`drifting` (Laplace mean shift, reverse-KL weight), `score_net` (DSM score network,",
@@ -181,7 +193,7 @@ def published_markdown(rows: Sequence[dict[str, Any]], target: str, n: int = 100
         f"{n} generated samples against {n} exact samples (a fresh draw per seed); x-W2 by exact",
         "optimal transport on squared Euclidean costs (POT `ot.emd2`, then the square root); TV of",
         "the mode weights (nearest-component assignment). Mean ± std over seeds; `n`: samples",
-        "used (SVGD has as many as particles).",
+        "used (SVGD has as many as particles). " + FLOOR_NOTE,
         "",
         "| method | divergence | x-W2 | mode-weight TV | n | seeds |",
         "|---|---|---|---|---|---|",
