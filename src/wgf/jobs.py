@@ -20,7 +20,7 @@ from .baselines.run import MethodRun, run_baseline
 from .config import ConfigError, resolve
 from .density.flows import Flow, save_flow
 from .divergences import get_divergence
-from .evaluation import evaluate_sampler, published_protocol, quality_monitor, score_samples
+from .evaluation import evaluate_sampler, published_protocol, quality_monitor, score
 from .evaluation.monitor import TRAINING_EXACT
 from .generator import Generator
 from .io import redirect_output, save_npy, write_json
@@ -183,21 +183,16 @@ def train_generator(
 ) -> TrainResult:
     """Train one generator (``params``: the target's resolved training settings), monitored
     against the exact samples every ``log_every`` steps; resumes from ``checkpoint``."""
-    cfg = TrainConfig.from_dict(dict(params))
-    monitor = quality_monitor(target, exact, TRAINING_EXACT, undercoverage)
-    try:
-        return train(
-            target,
-            get_divergence(divergence),
-            cfg,
-            seed=seed,
-            monitor=monitor,
-            monitor_samples=monitor_samples,
-            reference=reference,
-            checkpoint=checkpoint,
-        )
-    except ValueError as err:  # settings that need what was not given (a reference flow)
-        raise ConfigError(str(err)) from err
+    return train(
+        target,
+        get_divergence(divergence),
+        TrainConfig.from_dict(dict(params)),
+        seed=seed,
+        monitor=quality_monitor(target, exact, TRAINING_EXACT, undercoverage),
+        monitor_samples=monitor_samples,
+        reference=reference,
+        checkpoint=checkpoint,
+    )
 
 
 def evaluate_one_step(
@@ -229,20 +224,9 @@ def exact_floor(
     out: dict[str, Any] = {"target": target.name, "metrics": [], "published": []}
     if not target.exact or not len(exact):
         return out
-    ev = evaluation
     for k in range(draws):
-        fresh = exact_samples(target, ev["n_samples"], ev["seed"] + 1 + k)
-        out["metrics"].append(
-            score_samples(
-                target,
-                fresh,
-                exact,
-                n_ot=ev["n_ot"],
-                sinkhorn_reg=ev["sinkhorn_reg"],
-                coverage_threshold=ev["coverage_threshold"],
-                seed=ev["seed"],
-            )
-        )
+        fresh = exact_samples(target, evaluation["n_samples"], evaluation["seed"] + 1 + k)
+        out["metrics"].append(score(target, fresh, exact, evaluation))
         if isinstance(target, GaussianMixture):
             values = published_protocol(target, fresh.numpy(), seed=10_000 + k, n=published_n)
             out["published"].append(values)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..divergences import get_divergence
-from ..evaluation import Monitor, Sampler, evaluate_sampler, quality_monitor, score_samples
+from ..evaluation import Monitor, Sampler, evaluate_sampler, quality_monitor, score
 from ..reference import ReferenceConfig, fit_reference
 from ..targets import Target
 from ..training import TrainConfig, train
@@ -174,7 +174,6 @@ def run_baseline(
     (quality plus ``samples_per_s`` and ``target_evaluations_per_sample``)."""
     method = get_method(name)
     torch.manual_seed(seed)
-    exact = exact if exact is not None and len(exact) else None
     run = RUNNERS[method.kind](method, target, settings, seed, quality_monitor(target, exact))
     if run.sample is not None:
         run.samples, result = evaluate_sampler(
@@ -184,15 +183,7 @@ def run_baseline(
         run.info["target_evaluations_per_sample"] = 0.0
         run.info["throughput_samples"] = throughput_samples
     else:
-        result = score_samples(
-            target,
-            run.samples,
-            exact,
-            n_ot=evaluation["n_ot"],
-            sinkhorn_reg=evaluation["sinkhorn_reg"],
-            coverage_threshold=evaluation["coverage_threshold"],
-            seed=evaluation["seed"],
-        )
+        result = score(target, run.samples, exact, evaluation)
     for key in ("samples_per_s", "target_evaluations_per_sample"):
         result[key] = float(run.info[key])
     run.info.update(

@@ -3,7 +3,7 @@ published protocols (``metrics``, ``quality``, ``monitor``, ``published``)."""
 
 from .monitor import Monitor, quality_monitor
 from .published import published_protocol
-from .quality import Sampler, evaluate_sampler, score_samples, throughput
+from .quality import Sampler, evaluate_sampler, score, score_samples, throughput
 
 __all__ = [
     "Monitor",
@@ -11,6 +11,7 @@ __all__ = [
     "evaluate_sampler",
     "published_protocol",
     "quality_monitor",
+    "score",
     "score_samples",
     "throughput",
 ]

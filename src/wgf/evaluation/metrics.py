@@ -348,6 +348,7 @@ def evaluate_samples(
     n_ot: int = 2000,
     seed: int = 0,
     sinkhorn_reg: float = 0.05,
+    coverage_threshold: float = 0.1,
 ) -> dict[str, float]:
     """All metrics of samples ``x`` against exact target samples ``exact``.
 
@@ -378,7 +379,7 @@ def evaluate_samples(
             raise ValueError(f"assign_x has {assign.shape[0]} entries but x has {xa.shape[0]} rows")
         wh = mode_weights(assign, wt.size)
         out.update(mode_weight_errors(wh, wt))
-        out["mode_coverage"] = mode_coverage(wh, wt)
+        out["mode_coverage"] = mode_coverage(wh, wt, coverage_threshold)
         out["emc"] = entropic_mode_coverage(wh)
         out.update({f"mode_weight_{k}": float(v) for k, v in enumerate(wh)})
     return out

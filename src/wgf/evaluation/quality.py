@@ -14,7 +14,14 @@ import torch
 from ..targets import GaussianMixture, Target
 from . import metrics
 
-__all__ = ["Sampler", "evaluate_sampler", "mode_assignment", "score_samples", "throughput"]
+__all__ = [
+    "Sampler",
+    "evaluate_sampler",
+    "mode_assignment",
+    "score",
+    "score_samples",
+    "throughput",
+]
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -35,10 +42,11 @@ def score_samples(
     coverage_threshold: float = 0.1,
     seed: int = 0,
 ) -> dict[str, float]:
-    """Every metric of ``samples``; without ``exact`` samples, only the mean energy."""
+    """Every metric of ``samples``; without exact samples (``None`` or none), only the mean
+    energy."""
     samples = samples.detach().cpu().float()
     out: dict[str, float] = {"mean_energy": float(target.energy(samples.double()).mean())}
-    if exact is None:
+    if exact is None or not len(exact):
         return out
     modes = mode_assignment(target, samples)
     assign, weights = modes if modes is not None else (None, None)
@@ -51,12 +59,26 @@ def score_samples(
             n_ot=n_ot,
             seed=seed,
             sinkhorn_reg=sinkhorn_reg,
+            coverage_threshold=coverage_threshold,
         )
     )
-    if weights is not None:
-        w_hat = metrics.mode_weights(assign, len(weights))
-        out["mode_coverage"] = metrics.mode_coverage(w_hat, weights, coverage_threshold)
     return out
+
+
+def score(
+    target: Target, samples: torch.Tensor, exact: torch.Tensor | None, evaluation: dict[str, Any]
+) -> dict[str, float]:
+    """:func:`score_samples` under a config's ``evaluation`` settings."""
+    ev = evaluation
+    return score_samples(
+        target,
+        samples,
+        exact,
+        n_ot=ev["n_ot"],
+        sinkhorn_reg=ev["sinkhorn_reg"],
+        coverage_threshold=ev["coverage_threshold"],
+        seed=ev["seed"],
+    )
 
 
 def throughput(sample: Sampler, n: int) -> float:
@@ -79,17 +101,8 @@ def evaluate_sampler(
     score them under the config's ``evaluation`` settings (:func:`score_samples`), and time
     one draw of ``throughput_samples`` (``samples_per_s``): the same protocol for every
     one-step method, generator, reference flow or baseline."""
-    ev = evaluation
     with torch.no_grad():
-        samples = sample(ev["n_samples"], torch.Generator().manual_seed(ev["seed"]))
-    result = score_samples(
-        target,
-        samples,
-        exact if exact is not None and len(exact) else None,
-        n_ot=ev["n_ot"],
-        sinkhorn_reg=ev["sinkhorn_reg"],
-        coverage_threshold=ev["coverage_threshold"],
-        seed=ev["seed"],
-    )
+        samples = sample(evaluation["n_samples"], torch.Generator().manual_seed(evaluation["seed"]))
+    result = score(target, samples, exact, evaluation)
     result["samples_per_s"] = throughput(sample, throughput_samples)
     return samples, result
