@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..config import DEFAULTS
+from ..config import DEFAULTS, ConfigError
 from .flows import Flow, FlowConfig, fit_flow_ml
 from .kde import kde_stats, mean_shift
 from .score_net import ScoreNetConfig, ScoreNetEstimator
@@ -192,7 +192,7 @@ def make_estimator(
     fused: bool = False,
 ) -> Estimator:
     if name not in ESTIMATORS:
-        raise ValueError(f"unknown score estimator {name!r}; known: {', '.join(ESTIMATORS)}")
+        raise ConfigError(f"unknown score estimator {name!r}; known: {', '.join(ESTIMATORS)}")
     options = EstimatorOptions(
         kernel, chunk, flow or FlowEstimatorConfig(), score_net or ScoreNetConfig(), fused
     )

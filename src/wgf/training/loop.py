@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from ..config import ConfigError
 from ..density.estimators import estimator_state, load_estimator_state, make_estimator
 from ..density.kde import bandwidth_schedule
 from ..device import resolve_device
@@ -103,9 +104,9 @@ def train(
     Raises :class:`TrainingDiverged` naming the step and divergence if anything turns non-finite.
     """
     if cfg.normaliser not in NORMALISERS:
-        raise ValueError(f"unknown normaliser {cfg.normaliser!r}; known: {', '.join(NORMALISERS)}")
+        raise ConfigError(f"unknown normaliser {cfg.normaliser!r}; known: {', '.join(NORMALISERS)}")
     if reference is None and cfg.uses_reference(divergence):
-        raise ValueError(
+        raise ConfigError(
             f"{divergence.name}: these settings (normaliser {cfg.normaliser!r}, LV reference "
             f"{cfg.lv_choice(divergence)!r}) need a reference flow: rule reference_flow, or "
             "`wgf reference` and `wgf train --reference DIR`"
@@ -114,15 +115,7 @@ def train(
     if reference is not None:
         reference = reference.to(device)
     torch.manual_seed(seed)
-    gcfg = cfg.generator
-    gen = Generator(
-        latent_dim=gcfg.latent_dim or target.dim,
-        dim=target.dim,
-        hidden=gcfg.hidden,
-        layers=gcfg.layers,
-        n_frequencies=gcfg.n_frequencies,
-        init_scale=gcfg.init_scale,
-    ).to(device)
+    gen = cfg.generator.build(target.dim).to(device)
     noise = torch.Generator().manual_seed(seed)
     monitor_noise = torch.Generator().manual_seed(seed + 10_000)
     opt = torch.optim.Adam(gen.parameters(), lr=cfg.lr)
