@@ -128,15 +128,7 @@ def _setup(target_name: str, n: int, device: torch.device, seed: int = 0):
     cfg = train_config(config, target_name)
     target = build_target(target_name)
     torch.manual_seed(seed)
-    g = cfg.generator
-    gen = Generator(
-        latent_dim=g.latent_dim or target.dim,
-        dim=target.dim,
-        hidden=g.hidden,
-        layers=g.layers,
-        n_frequencies=g.n_frequencies,
-        init_scale=g.init_scale,
-    ).to(device)
+    gen = cfg.generator.build(target.dim).to(device)
     z = gen.latent(n, torch.Generator().manual_seed(seed)).to(device)
     return cfg, target, gen, z
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
 
+from ..evaluation import Monitor
 from ..targets import Target
 
 __all__ = [
@@ -43,8 +44,6 @@ __all__ = [
     "svgd_direction",
     "ula",
 ]
-
-Record = Callable[[torch.Tensor], dict[str, float]]
 
 
 @dataclass
@@ -212,7 +211,7 @@ def run_chain(
     target: Target,
     x0: torch.Tensor,
     steps: int,
-    record: Record | None = None,
+    record: Monitor | None = None,
     record_at: Sequence[int] = (),
 ) -> ChainResult:
     """Run ``kernel`` for ``steps`` steps from ``x0`` (one chain or particle per row).
@@ -261,7 +260,7 @@ def mala(
     burn_in: int = 0,
     target_accept: float = 0.574,
     generator: torch.Generator | None = None,
-    record: Record | None = None,
+    record: Monitor | None = None,
     record_at: Sequence[int] = (),
 ) -> ChainResult:
     """``len(x0)`` MALA chains for ``steps`` steps from ``x0``; ``h`` adapted for the first
@@ -279,7 +278,7 @@ def ula(
     steps: int,
     step_size: float = 0.01,
     generator: torch.Generator | None = None,
-    record: Record | None = None,
+    record: Monitor | None = None,
     record_at: Sequence[int] = (),
 ) -> ChainResult:
     """``len(x0)`` unadjusted Langevin chains with a fixed step ``step_size``."""
@@ -294,7 +293,7 @@ def svgd(
     x0: torch.Tensor,
     steps: int,
     step_size: float = 0.1,
-    record: Record | None = None,
+    record: Monitor | None = None,
     record_at: Sequence[int] = (),
     adagrad: bool = True,
 ) -> ChainResult:

@@ -14,6 +14,7 @@ from ..density.estimators import FlowEstimatorConfig
 from ..density.score_net import ScoreNetConfig
 from ..divergences import AnyDivergence, lv_choice, needs_reference
 from ..drift import LVConfig
+from ..generator import Generator
 
 __all__ = ["NORMALISERS", "GeneratorConfig", "TrainConfig", "train_config"]
 
@@ -32,6 +33,18 @@ class GeneratorConfig:
     layers: int = _G["layers"]
     n_frequencies: int = _G["n_frequencies"]
     init_scale: float = _G["init_scale"]
+
+    def build(self, dim: int) -> Generator:
+        """A generator of these settings for a target of dimension ``dim`` (at the global RNG's
+        state: seed it first)."""
+        return Generator(
+            latent_dim=self.latent_dim or dim,
+            dim=dim,
+            hidden=self.hidden,
+            layers=self.layers,
+            n_frequencies=self.n_frequencies,
+            init_scale=self.init_scale,
+        )
 
 
 @dataclass
