@@ -23,7 +23,7 @@ import torch
 
 from .config import DEFAULTS
 from .divergences import Divergence, LogVariance
-from .importance import ess_fraction, log_mean_exp
+from .importance import ess_fraction, log_mean_exp, temper_to_ess
 from .targets import Target
 
 __all__ = [
@@ -67,6 +67,7 @@ class Drift:
     beta: torch.Tensor
     log_z: float
     normaliser: str
+    temper: float = 1.0  # λ of the weights w^λ (1: untempered; see temper_to_ess)
 
     @property
     def ess(self) -> float:
@@ -102,6 +103,7 @@ def f_drift(
     score_q: torch.Tensor,
     log_z: float | None = None,
     log_r_clip: float = 10.0,
+    ess_floor: float = 0.0,
 ) -> Drift:
     """The drift at the detached batch ``x`` given the estimator's ``log q̂`` and ``∇log q̂``.
 
@@ -110,6 +112,10 @@ def f_drift(
     ordering of the best-covered points intact (a median-centred clip flattens the top half of
     the batch in high dimension, where ``log r`` spans hundreds of nats). With ``log Z`` known
     or estimated, ``log r`` is clipped to ``±log_r_clip`` around 0.
+
+    ``ess_floor > 0`` tempers the weights to ``w^λ``, ``λ`` the largest keeping their ESS
+    fraction at least the floor: between reverse KL (``λ = 0``) and the divergence, so the fixed
+    point ``p`` stays, while a batch is never moved by a handful of its points.
     """
     log_p, beta, estimate = _shared_terms(x, target, log_q, score_q, log_z)
     raw = log_p - log_q
@@ -121,8 +127,10 @@ def f_drift(
         centre = torch.as_tensor(estimate, dtype=raw.dtype)
     log_r = (raw - centre).clamp(-log_r_clip, log_r_clip)
     log_w = divergence.log_w(log_r)
+    lam = temper_to_ess(log_w, ess_floor)
+    log_w = lam * log_w
     weights = torch.exp(log_w - (torch.logsumexp(log_w, 0) - math.log(log_w.numel())))
-    return Drift(weights[:, None] * beta, log_r, weights, beta, estimate, normaliser)
+    return Drift(weights[:, None] * beta, log_r, weights, beta, estimate, normaliser, lam)
 
 
 def _self_normalised(log_v: torch.Tensor, log_r_clip: float) -> torch.Tensor:

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-__all__ = ["ess_fraction", "log_mean_exp"]
+__all__ = ["ess_fraction", "log_mean_exp", "temper_to_ess"]
 
 
 def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
@@ -18,3 +18,20 @@ def ess_fraction(log_w: torch.Tensor) -> float:
     """Effective sample size over the sample size, ``(Σw)² / (n Σw²)``, from ``log w``."""
     log_ess = 2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0)
     return float(torch.exp(log_ess)) / log_w.numel()
+
+
+def temper_to_ess(log_w: torch.Tensor, floor: float, iterations: int = 30) -> float:
+    """The largest ``λ ∈ [0, 1]`` whose tempered weights ``w^λ`` keep an ESS fraction ``≥ floor``
+    (bisection; the ESS of ``w^λ`` falls as ``λ`` grows), as adaptive SMC tempers its weights.
+
+    ``floor ≤ 0`` or an ESS already above it: 1. ``λ = 0`` gives equal weights (ESS 1)."""
+    if floor <= 0 or ess_fraction(log_w) >= floor:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        if ess_fraction(mid * log_w) >= floor:
+            lo = mid
+        else:
+            hi = mid
+    return lo

@@ -25,6 +25,7 @@ from .evaluation.monitor import TRAINING_EXACT
 from .generator import Generator
 from .io import redirect_output, save_npy, write_json
 from .reference import ReferenceConfig, ReferenceFit, ReferenceFlow, fit_reference
+from .reporting.asymptotics import asymptotics_markdown, asymptotics_rows, floor_stats
 from .reporting.comparison import break_even, break_even_markdown, curve_summary, one_step_levels
 from .reporting.rows import run_identity, run_rows, split_timing
 from .reporting.tables import (
@@ -180,15 +181,17 @@ def train_generator(
     undercoverage: dict[str, Any] | None,
     reference: ReferenceFlow | None = None,
     checkpoint: str | Path | None = None,
+    w2_samples: int | None = None,
 ) -> TrainResult:
     """Train one generator (``params``: the target's resolved training settings), monitored
-    against the exact samples every ``log_every`` steps; resumes from ``checkpoint``."""
+    against the exact samples every ``log_every`` steps (W2 too with ``w2_samples``); resumes
+    from ``checkpoint``."""
     return train(
         target,
         get_divergence(divergence),
         TrainConfig.from_dict(dict(params)),
         seed=seed,
-        monitor=quality_monitor(target, exact, TRAINING_EXACT, undercoverage),
+        monitor=quality_monitor(target, exact, TRAINING_EXACT, undercoverage, w2_samples),
         monitor_samples=monitor_samples,
         reference=reference,
         checkpoint=checkpoint,
@@ -231,6 +234,29 @@ def exact_floor(
             values = published_protocol(target, fresh.numpy(), seed=10_000 + k, n=published_n)
             out["published"].append(values)
     return out
+
+
+def asymptotics(
+    target: Target,
+    exact: torch.Tensor,
+    histories: dict[str, list[dict[str, Any]]],
+    spec: dict[str, Any],
+    monitor_samples: int,
+    grid_steps: int,
+    evaluation_seed: int,
+) -> tuple[list[dict[str, Any]], str, dict[str, tuple[float, float]]]:
+    """The long runs' table rows, its markdown and the floors (``spec``: figures.asymptotics).
+
+    The floor is the training monitor itself applied to ``floor_draws`` independent exact sets
+    of the monitor's size (seeds ``evaluation_seed + 1 + k``, as :func:`exact_floor`)."""
+    monitor = quality_monitor(target, exact, TRAINING_EXACT, None, spec["w2_samples"])
+    draws = []
+    if monitor is not None and target.exact:
+        for k in range(spec["floor_draws"]):
+            draws.append(monitor(exact_samples(target, monitor_samples, evaluation_seed + 1 + k)))
+    floors = floor_stats(draws)
+    rows = asymptotics_rows(target.name, histories, floors, spec["tail"], grid_steps)
+    return rows, asymptotics_markdown(rows, grid_steps, spec["steps"], spec["tail"]), floors
 
 
 def floor_runs(floor: dict[str, Any]) -> list[Run]:

@@ -19,6 +19,8 @@ from .config import ConfigError, resolve
 from .divergences import UnknownDivergence, get_divergence, needs_reference
 
 __all__ = [
+    "asymptotics_params",
+    "asymptotics_runs",
     "baseline_params",
     "comparison_targets",
     "f_divergences",
@@ -56,6 +58,10 @@ def prepare(raw: dict[str, Any] | None) -> dict[str, Any]:
     _check_divergences(
         config["figures"]["lv_reference"]["divergences"], "figures.lv_reference.divergences"
     )
+    if config["figures"]["asymptotics"]["divergences"] is not None:
+        _check_divergences(
+            config["figures"]["asymptotics"]["divergences"], "figures.asymptotics.divergences"
+        )
     for i, method in enumerate(config["baselines"]["methods"]):
         try:
             get_method(method)
@@ -154,10 +160,25 @@ def lv_reference_runs(config: dict[str, Any]) -> tuple[list[str], list[str], lis
     return resolve.lv_reference_runs(config)
 
 
+def asymptotics_runs(config: dict[str, Any]) -> tuple[list[str], list[str], int]:
+    """Targets, divergences and seed of the long runs (no targets: no asymptotics)."""
+    return resolve.asymptotics_runs(config)
+
+
+def asymptotics_params(config: dict[str, Any], target: str) -> dict[str, Any]:
+    """A long run's training settings: the target's, with ``steps`` and ``log_every`` of
+    ``figures.asymptotics`` (the learning-rate, bandwidth and annealing schedules stretch)."""
+    spec = config["figures"]["asymptotics"]
+    return {**train_params(config, target), "steps": spec["steps"], "log_every": spec["log_every"]}
+
+
 def run_divergences(config: dict[str, Any]) -> list[str]:
-    """Every divergence some run trains: the grid's, then those the LV-reference figure adds."""
-    targets, divergences, _ = lv_reference_runs(config)
-    return list(dict.fromkeys(config["divergences"] + (divergences if targets else [])))
+    """Every divergence some run trains: the grid's, then those the LV-reference figure and
+    the long runs add."""
+    lv_targets, lv_divergences, _ = lv_reference_runs(config)
+    long_targets, long_divergences, _ = asymptotics_runs(config)
+    extra = (lv_divergences if lv_targets else []) + (long_divergences if long_targets else [])
+    return list(dict.fromkeys(config["divergences"] + extra))
 
 
 def sampler_methods(config: dict[str, Any]) -> list[str]:

@@ -123,3 +123,21 @@ def test_optional_outputs_cover_only_configured_targets():
     assert plan.published_targets(config) == []  # gmm40 is not configured
     assert plan.regional_response_target(config) == ("gmm8", {})  # the built-in
     assert not math.isnan(config["diagnostics"]["regional_response"]["lim"])
+
+
+def test_asymptotics_runs_stretch_the_targets_settings():
+    config = plan.prepare(
+        {
+            "divergences": ["forward_kl", "pearson"],
+            "targets": {"gmm8": {"training": {"lr": 2e-3}}},
+            "figures": {"asymptotics": {"targets": ["gmm8", "gmm40"], "steps": 900}},
+        }
+    )
+    assert plan.asymptotics_runs(config) == (["gmm8"], ["forward_kl", "pearson"], 0)
+    params = plan.asymptotics_params(config, "gmm8")
+    assert (params["steps"], params["log_every"], params["lr"]) == (900, 250, 2e-3)
+    assert {**params, "steps": 1500, "log_every": 50} == plan.train_params(config, "gmm8")
+    longer = plan.prepare({"figures": {"asymptotics": {"divergences": ["alpha_0.5"]}}})
+    assert plan.run_divergences(longer)[-1] == "alpha_0.5"
+    with pytest.raises(ConfigError, match=r"figures\.asymptotics\.divergences\[0\]"):
+        plan.prepare({"figures": {"asymptotics": {"divergences": ["kl"]}}})

@@ -19,6 +19,7 @@ DIVERGENCES = list(CONFIG["divergences"])
 SEEDS = list(CONFIG["seeds"])
 F_DIVERGENCES = wgf.plan.f_divergences(CONFIG)
 LV_TARGETS, LV_DIVERGENCES, LV_SEEDS = wgf.plan.lv_reference_runs(CONFIG)
+LONG_TARGETS, LONG_DIVERGENCES, LONG_SEED = wgf.plan.asymptotics_runs(CONFIG)
 RUN_DIVERGENCES = wgf.plan.run_divergences(CONFIG)
 BASELINES = list(CONFIG["baselines"]["methods"])
 SAMPLER_METHODS = wgf.plan.sampler_methods(CONFIG)
@@ -36,12 +37,17 @@ ENV = "../../envs/wgf.yaml"
 
 TARGET = "results/targets/{target}"
 RUN = "results/runs/{target}/{divergence}/seed{seed}"
+# The long runs of the asymptotics figure (figures.asymptotics), outside the grid.
+LONG = "results/asymptotics/{target}/{divergence}/seed{seed}"
 REFERENCE = "results/reference/{target}"
 BASELINE = "results/baselines/{target}/{method}/seed{seed}"
 FLOOR = "results/floors/{target}.json"
 # The resumable training state: a param, not an output, so that Snakemake's cleanup of a killed
 # job's incomplete outputs keeps it; the rerun resumes from it and the script deletes it at the end.
 CHECKPOINTS = "results/checkpoints/{target}/{divergence}/seed{seed}/state.pt"
+LONG_CHECKPOINTS = (
+    "results/checkpoints/asymptotics/{target}/{divergence}/seed{seed}/state.pt"
+)
 CHECKED = "results/config/checked.json"
 
 
@@ -58,6 +64,10 @@ def _alternatives(names):
 
 def train_params(target):
     return wgf.plan.train_params(CONFIG, target)
+
+
+def asymptotics_params(target):
+    return wgf.plan.asymptotics_params(CONFIG, target)
 
 
 def reference_params(target):
@@ -143,6 +153,11 @@ def final_outputs():
         ]
     if LV_TARGETS:
         outputs.append("results/figures/lv_reference.pdf")
+    for t in LONG_TARGETS:
+        outputs += [
+            f"results/figures/asymptotics_{t}.pdf",
+            f"results/tables/asymptotics_{t}.md",
+        ]
     if "mala" in BASELINES:
         outputs += expand("results/figures/mala_cost_{target}.pdf", target=TARGETS)
     return outputs

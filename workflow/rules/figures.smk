@@ -94,3 +94,41 @@ rule figure_lv_reference:
         seeds=LV_SEEDS,
     script:
         "../scripts/figure_lv_reference.py"
+
+
+rule asymptotics:
+    """Long runs of every divergence on one target (figures.asymptotics): MMD, W2 and the
+    mode-weight error against step with the floor, and the table of where each ends."""
+    input:
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
+        histories=expand(
+            f"{LONG}/history.csv",
+            divergence=LONG_DIVERGENCES,
+            seed=LONG_SEED,
+            allow_missing=True,
+        ),
+    output:
+        pdf="results/figures/asymptotics_{target}.pdf",
+        png=report(
+            "results/figures/asymptotics_{target}.png",
+            caption="../report/asymptotics.rst",
+            category="Training",
+            labels={"target": "{target}"},
+        ),
+        csv="results/tables/asymptotics_{target}.csv",
+        md="results/tables/asymptotics_{target}.md",
+    log:
+        "results/logs/asymptotics/{target}.log",
+    benchmark:
+        "results/benchmarks/asymptotics/{target}.tsv"
+    conda:
+        ENV
+    params:
+        divergences=LONG_DIVERGENCES,
+        spec=CONFIG["figures"]["asymptotics"],
+        monitor_samples=CONFIG["evaluation"]["monitor_samples"],
+        grid_steps=lambda w: train_params(w.target)["steps"],
+        evaluation_seed=CONFIG["evaluation"]["seed"],
+    script:
+        "../scripts/asymptotics.py"

@@ -20,9 +20,10 @@ with jobs.job_log(sm.log[0], sm.threads):
         int(sm.wildcards.seed),
         dict(sm.params.train),
         sm.params.monitor_samples,
-        dict(sm.params.undercoverage),
+        dict(sm.params.undercoverage) if sm.params.undercoverage else None,
         reference=flow,
         checkpoint=sm.params.resume_state,
+        w2_samples=sm.params.monitor_w2,
     )
     save_run(result, sm.output.checkpoint, sm.output.history, sm.output.info)
     Path(sm.params.resume_state).unlink(missing_ok=True)  # the outputs supersede it

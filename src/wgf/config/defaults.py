@@ -27,6 +27,15 @@ DEFAULTS: dict[str, Any] = {
         "kernel": "laplace",
         "tau_init": 0.5,
         "tau_final_ratio": 0.3,
+        # Annealing p^β (wgf.training.loop): β from anneal_start to 1 over anneal_fraction of the
+        # steps; 1.0: the target throughout (SCIENCE.md names no annealing).
+        "anneal_start": 1.0,
+        "anneal_fraction": 0.5,
+        # The drift's weights tempered to w^λ so that their ESS fraction stays ≥ this (0: never;
+        # wgf.drift.f_drift). λ < 1 moves between reverse KL and the divergence, same fixed point.
+        "weight_ess_floor": 0.0,
+        # The floor at the last step (null: weight_ess_floor throughout), linear in between.
+        "weight_ess_floor_final": None,
         "chunk_size": 256,  # rows per KDE block, at most 2^19 / N on the CPU (wgf.density.kde)
         # The batch's own KDE on the CPU as one native C pass (wgf.density.native, built once per
         # machine in < 1 s): ~3.5x faster than eager for Laplace at N = 2000 and a more accurate
@@ -100,6 +109,22 @@ DEFAULTS: dict[str, Any] = {
         },
         # results/figures/comparison_{target}.pdf: every method's samples (2-D targets).
         "comparison": {"targets": ["gmm8"]},
+        # results/figures/asymptotics_{target}.pdf and results/tables/asymptotics_{target}.md:
+        # SCIENCE.md's claim that every f-divergence drift has the same fixed point, tested by
+        # long runs (one seed, the target's settings with the schedules stretched over `steps`;
+        # divergences null: the grid's), MMD, W2 (w2_samples per side) and mode weights logged
+        # every log_every steps; the table's "final" is the mean over the last `tail` logs, and
+        # every metric's floor is its value for floor_draws independent exact sample sets.
+        "asymptotics": {
+            "targets": ["gmm8", "gmm2hard16"],
+            "divergences": None,
+            "seed": 0,
+            "steps": 6000,
+            "log_every": 250,
+            "w2_samples": 1000,
+            "tail": 4,
+            "floor_draws": 5,
+        },
     },
     "diagnostics": {
         # Inflow into the under-covered regions of `target` (a mixture; built-in if not configured).

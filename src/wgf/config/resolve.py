@@ -11,7 +11,7 @@ from typing import Any
 
 from .load import merge
 
-__all__ = ["configured", "lv_reference_runs", "reference", "training"]
+__all__ = ["asymptotics_runs", "configured", "lv_reference_runs", "reference", "training"]
 
 
 def training(config: dict[str, Any], target: str) -> dict[str, Any]:
@@ -39,3 +39,11 @@ def lv_reference_runs(config: dict[str, Any]) -> tuple[list[str], list[str], lis
     spec = config["figures"]["lv_reference"]
     seeds = list(spec["seeds"]) if spec["seeds"] is not None else list(config["seeds"])
     return configured(config, spec["targets"]), list(spec["divergences"]), seeds
+
+
+def asymptotics_runs(config: dict[str, Any]) -> tuple[list[str], list[str], int]:
+    """Targets, divergences and seed of the long runs (targets not configured are dropped; no
+    targets means none); divergences null: the grid's."""
+    spec = config["figures"]["asymptotics"]
+    divergences = spec["divergences"] if spec["divergences"] is not None else config["divergences"]
+    return configured(config, spec["targets"]), list(divergences), int(spec["seed"])

@@ -25,12 +25,14 @@ def quality_monitor(
     exact: torch.Tensor | None,
     max_exact: int | None = None,
     undercoverage: dict[str, Any] | None = None,
+    w2_samples: int | None = None,
 ) -> Monitor | None:
-    """``samples ↦ {mmd_median, mode_weight_max_error, mode_weight_tv[, undercoverage]}``
+    """``samples ↦ {mmd_median, mode_weight_max_error, mode_weight_tv[, undercoverage][, w2]}``
     against (the first ``max_exact`` of) the exact samples; ``None`` without any.
 
     Mode-weight errors need a mixture target; so does the soft under-coverage ``U_s``, added
-    when ``undercoverage`` settings (kappa, s, tau, kernel) are given.
+    when ``undercoverage`` settings (kappa, s, tau, kernel) are given. ``w2_samples``: also the
+    exact-OT W2 between the first that many samples of each side (seconds per call at 2000).
     """
     if exact is None or not len(exact):
         return None
@@ -49,6 +51,8 @@ def quality_monitor(
             )
         if soft is not None:
             row.update(soft(x))
+        if w2_samples is not None:
+            row["w2"] = metrics.w2(x[:w2_samples].float().numpy(), ref[:w2_samples])
         return row
 
     return monitor

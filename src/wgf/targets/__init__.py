@@ -4,7 +4,7 @@
 own energy, ``registry`` the builder of every config ``kind`` and the stored spec.
 """
 
-from .base import Target, TargetError
+from .base import Target, TargetError, Tempered
 from .energy import EnergyTarget
 from .mixtures import GaussianMixture, gmm2hard16, gmm8, gmm40, gmm40_means, mixture
 from .registry import (
@@ -22,6 +22,7 @@ __all__ = [
     "GaussianMixture",
     "Target",
     "TargetError",
+    "Tempered",
     "build_target",
     "exact_samples",
     "gmm2hard16",

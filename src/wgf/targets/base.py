@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["Target", "TargetError"]
+__all__ = ["Target", "TargetError", "Tempered"]
 
 
 class TargetError(ValueError):
@@ -54,3 +54,24 @@ class Target:
 
     def to_spec(self) -> dict[str, Any]:
         raise NotImplementedError
+
+
+class Tempered(Target):
+    """``p^β``: the target with its energy scaled by ``β`` (annealing; ``β = 1`` is the target).
+
+    The energy and score are the target's times ``β``; no exact samples (``p^β`` is another
+    density), so it is a training view only, never evaluated against."""
+
+    def __init__(self, target: Target, beta: float) -> None:
+        self.target, self.beta = target, float(beta)
+        self.dim, self.name = target.dim, f"{target.name}^{self.beta:.3g}"
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        return self.beta * self.target.energy(x)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        return self.beta * self.target.score(x)
+
+    def log_prob_and_score(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        log_p, score = self.target.log_prob_and_score(x)
+        return self.beta * log_p, self.beta * score

@@ -33,11 +33,11 @@ from ..drift import Drift, f_drift, lv_reference, variance_drift
 from ..generator import Generator
 from ..io import save_checkpoint, write_csv, write_json
 from ..reference import ReferenceFlow
-from ..targets import Target
+from ..targets import Target, Tempered
 from .checkpoint import fingerprint, load_state, save_state
 from .settings import NORMALISERS, TrainConfig
 
-__all__ = ["Monitor", "TrainResult", "TrainingDiverged", "save_run", "train"]
+__all__ = ["Monitor", "TrainResult", "TrainingDiverged", "anneal_schedule", "save_run", "train"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -59,6 +59,15 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v if isinstance(v, int) else float(v) for k, v in row.items()}
 
 
+def anneal_schedule(step: int, total: int, start: float, fraction: float) -> float:
+    """``β`` of ``p^β`` at ``step``: geometric from ``start`` to 1 over the first ``fraction`` of
+    ``total`` steps, then 1."""
+    if start >= 1.0:
+        return 1.0
+    frac = min(step / max(fraction * (total - 1), 1), 1.0)
+    return start ** (1.0 - frac)
+
+
 def _drift(
     divergence: AnyDivergence,
     cfg: TrainConfig,
@@ -67,11 +76,13 @@ def _drift(
     log_q: torch.Tensor,
     score_q: torch.Tensor,
     reference: ReferenceFlow | None,
+    ess_floor: float = 0.0,
 ) -> Drift:
     if divergence.kind == "f":
+        # The reference flow's log Z is p's, not an annealed p^β's: the batch estimates that one.
         use_ref = reference is not None and cfg.uses_reference(divergence)
-        log_z = reference.log_z if use_ref else None
-        return f_drift(x, target, divergence, log_q, score_q, log_z, cfg.log_r_clip)
+        log_z = reference.log_z if use_ref and not isinstance(target, Tempered) else None
+        return f_drift(x, target, divergence, log_q, score_q, log_z, cfg.log_r_clip, ess_floor)
     if divergence.kind == "lv":
         choice = cfg.lv_choice(divergence)
         log_flow = score_flow = None
@@ -170,7 +181,9 @@ def train(
                 f"{divergence.name}: generator samples became non-finite at step {step}"
             )
         log_q, score_q = estimate(xd, tau)
-        drift = _drift(divergence, cfg, xd, target, log_q, score_q, reference)
+        beta = anneal_schedule(step, cfg.steps, cfg.anneal_start, cfg.anneal_fraction)
+        aimed = target if beta >= 1.0 else Tempered(target, beta)
+        drift = _drift(divergence, cfg, xd, aimed, log_q, score_q, reference, cfg.ess_floor(step))
         y = (xd + cfg.eta * drift.velocity).detach()
         loss = (x - y).square().sum(-1).mean()
         finite = [torch.isfinite(t).all() for t in (loss, drift.velocity, drift.log_r)]
@@ -187,6 +200,8 @@ def train(
                 "step": step,
                 "loss": float(loss.detach()),
                 "tau": tau,
+                "anneal_beta": beta,
+                "weight_temper": drift.temper,
                 "drift_norm": float(drift.velocity.norm(dim=-1).mean()),
                 "weight_ess": drift.ess,
                 "log_z_batch": float(drift.log_z),

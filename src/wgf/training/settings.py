@@ -60,6 +60,10 @@ class TrainConfig:
     kernel: str = _T["kernel"]
     tau_init: float = _T["tau_init"]
     tau_final_ratio: float = _T["tau_final_ratio"]
+    anneal_start: float = _T["anneal_start"]
+    anneal_fraction: float = _T["anneal_fraction"]
+    weight_ess_floor: float = _T["weight_ess_floor"]
+    weight_ess_floor_final: float | None = _T["weight_ess_floor_final"]
     chunk_size: int = _T["chunk_size"]
     fused_kde: bool = _T["fused_kde"]
     log_r_clip: float = _T["log_r_clip"]
@@ -89,6 +93,14 @@ class TrainConfig:
             value = data.get(key) or {}
             kwargs[key] = value if isinstance(value, kind) else kind(**value)
         return cls(**kwargs)
+
+    def ess_floor(self, step: int) -> float:
+        """The weights' ESS floor at ``step``: linear from ``weight_ess_floor`` to
+        ``weight_ess_floor_final`` (null: constant)."""
+        if self.weight_ess_floor_final is None:
+            return self.weight_ess_floor
+        frac = step / max(self.steps - 1, 1)
+        return self.weight_ess_floor + frac * (self.weight_ess_floor_final - self.weight_ess_floor)
 
     def uses_reference(self, divergence: AnyDivergence) -> bool:
         """Whether training ``divergence`` with these settings needs the reference flow."""

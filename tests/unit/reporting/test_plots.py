@@ -80,6 +80,10 @@ def test_samples_and_training_figures(name: str, tmp_path: Path) -> None:
     plots.plot_training(_histories(exact), tpdf, path_png=tpng, title=f"{name}: training")
     assert_figure(tpdf, 3_000)
     assert_figure(tpng, 10_000)
+    floors = {"mmd_median": (0.01, 0.002)}
+    apdf = tmp_path / "a.pdf"
+    plots.plot_training(_histories(exact), apdf, panels=["mmd_median"], floors=floors)
+    assert_figure(apdf, 3_000)
 
 
 def test_metric_box_names_the_light_mode() -> None:

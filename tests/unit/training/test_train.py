@@ -6,8 +6,9 @@ import torch
 
 from tests.helpers import tiny_train_config
 from wgf.divergences import get_divergence
-from wgf.targets import Target, build_target
+from wgf.targets import Target, Tempered, build_target
 from wgf.training import TrainConfig, TrainingDiverged, train
+from wgf.training.loop import anneal_schedule
 
 
 def _tiny(**kw) -> TrainConfig:
@@ -50,3 +51,33 @@ class _NaNScore(Target):
 def test_non_finite_drift_names_step_and_divergence():
     with pytest.raises(TrainingDiverged, match=r"js: .*non-finite at step 0"):
         train(_NaNScore(), get_divergence("js"), _tiny(), 0, progress=False)
+
+
+def test_anneal_schedule_rises_geometrically_to_one():
+    betas = [anneal_schedule(s, 101, 0.01, 0.5) for s in range(101)]
+    assert betas[0] == pytest.approx(0.01) and betas[25] == pytest.approx(0.1)
+    assert betas[50:] == [1.0] * 51
+    assert all(a < b for a, b in zip(betas[:50], betas[1:51], strict=True))
+    assert anneal_schedule(0, 101, 1.0, 0.5) == 1.0
+
+
+def test_tempered_target_scales_energy_and_score():
+    target = build_target("gmm8")
+    x = target.sample(50, torch.Generator().manual_seed(0))
+    hot = Tempered(target, 0.25)
+    torch.testing.assert_close(hot.energy(x), 0.25 * target.energy(x))
+    log_p, score = hot.log_prob_and_score(x)
+    torch.testing.assert_close(log_p, -0.25 * target.energy(x))
+    torch.testing.assert_close(score, 0.25 * target.score(x))
+    torch.testing.assert_close(hot.score(x), score)
+
+
+def test_annealed_training_records_its_schedule():
+    """History rows carry β of p^β (from anneal_start to 1) and the weights' temper λ."""
+    cfg = _tiny(steps=41, anneal_start=0.1, anneal_fraction=0.5, weight_ess_floor=0.5)
+    result = train(build_target("gmm8"), get_divergence("pearson"), cfg, 0, progress=False)
+    rows = result.history
+    assert rows[0]["anneal_beta"] == pytest.approx(0.1)
+    assert rows[-1]["anneal_beta"] == 1.0
+    assert all(0.0 <= r["weight_temper"] <= 1.0 for r in rows)
+    assert all(r["weight_ess"] >= 0.5 - 1e-5 for r in rows)  # float32 weights

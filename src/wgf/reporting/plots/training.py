@@ -83,24 +83,32 @@ def plot_training(
     metric: str = "mmd_median",
     path_png: str | Path | None = None,
     title: str = "",
+    panels: Sequence[str] | None = None,
+    floors: Mapping[str, tuple[float, float]] | None = None,
 ) -> None:
     """Training curves of ``metric`` per divergence: mean over seeds with a min–max band.
 
     ``histories`` maps a name to one history (a list of row dicts with a ``step`` key) or to a
     list of histories, one per seed; values may be strings, as read from a CSV. A second panel
-    shows ``mode_weight_max_error`` when every history has that column.
+    shows ``mode_weight_max_error`` when every history has that column; ``panels`` names the
+    panels instead (the first is ``metric``'s role). ``floors[panel] = (mean, std)``: the same
+    metric between exact sample sets, drawn as a grey band (no curve can read below it).
     """
     runs = _normalise_histories(histories)
     if not runs or not any(rows for seeds in runs.values() for rows in seeds):
         raise ValueError("plot_training: `histories` is empty; nothing to plot")
     names = list(runs)
     colors = palette(names)
-    panels = [metric]
     second = "mode_weight_max_error"
-    if metric != second and all(
-        any(second in row for row in rows) for seeds in runs.values() for rows in seeds
-    ):
-        panels.append(second)
+    if panels is not None:
+        panels, metric = list(panels), panels[0]
+    else:
+        panels = [metric]
+        if metric != second and all(
+            any(second in row for row in rows) for seeds in runs.values() for rows in seeds
+        ):
+            panels.append(second)
+    floors = floors or {}
 
     curves = {p: {k: _aggregate(runs[k], p) for k in names} for p in panels}
     if not any(c[0].size for c in curves[metric].values()):
@@ -131,6 +139,11 @@ def plot_training(
                 )
                 if n_seeds > 1:
                     ax.fill_between(steps, lo, hi, color=colors[name], alpha=0.18, lw=0)
+            if p in floors:
+                mean_f, std_f = floors[p]
+                ax.axhline(mean_f, color="0.35", lw=1.0, ls="--", label="exact vs exact")
+                ax.axhspan(max(mean_f - std_f, 0.0), mean_f + std_f, color="0.5", alpha=0.15)
+                positive &= mean_f - std_f > 0
             if positive and p != second:
                 ax.set_yscale("log")
                 _plain_log_labels(ax)
