@@ -33,13 +33,9 @@ rule train:
         "../scripts/train.py"
 
 
-rule train_long:
-    """A long run of one divergence for the asymptotics figure (figures.asymptotics): the
-    target's settings with steps and log_every of its own, W2 monitored too."""
-    input:
-        unpack(reference_inputs),
-        spec=f"{TARGET}/target.json",
-        exact=f"{TARGET}/samples.npy",
+# A long run of one divergence for the asymptotics figure (figures.asymptotics): rule train
+# with the target's settings at steps and log_every of its own, W2 monitored too.
+use rule train as train_long with:
     output:
         checkpoint=f"{LONG}/generator.pt",
         history=f"{LONG}/history.csv",
@@ -48,10 +44,6 @@ rule train_long:
         f"results/logs/train_long/{{target}}/{{divergence}}/seed{{seed}}.log",
     benchmark:
         f"results/benchmarks/train_long/{{target}}/{{divergence}}/seed{{seed}}.tsv"
-    retries: 1
-    conda:
-        ENV
-    threads: 1
     resources:
         gpu=0,
         mem_mb=2000,
@@ -62,5 +54,3 @@ rule train_long:
         monitor_w2=CONFIG["figures"]["asymptotics"]["w2_samples"],
         undercoverage=None,
         resume_state=lambda w: LONG_CHECKPOINTS.format(**w),
-    script:
-        "../scripts/train.py"
