@@ -67,7 +67,7 @@ class Drift:
     beta: torch.Tensor
     log_z: float
     normaliser: str
-    temper: float = 1.0  # λ of the weights w^λ (1: untempered; see temper_to_ess)
+    temper: float | torch.Tensor = 1.0  # λ of the weights w^λ (1: untempered; temper_to_ess)
 
     @property
     def ess(self) -> float:
@@ -128,7 +128,7 @@ def f_drift(
     log_r = (raw - centre).clamp(-log_r_clip, log_r_clip)
     log_w = divergence.log_w(log_r)
     lam = temper_to_ess(log_w, ess_floor)
-    log_w = lam * log_w
+    log_w = lam.to(log_w.dtype) * log_w
     weights = torch.exp(log_w - (torch.logsumexp(log_w, 0) - math.log(log_w.numel())))
     return Drift(weights[:, None] * beta, log_r, weights, beta, estimate, normaliser, lam)
 

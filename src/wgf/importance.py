@@ -20,18 +20,25 @@ def ess_fraction(log_w: torch.Tensor) -> float:
     return float(torch.exp(log_ess)) / log_w.numel()
 
 
-def temper_to_ess(log_w: torch.Tensor, floor: float, iterations: int = 30) -> float:
+def _ess_at_least(log_w: torch.Tensor, floor: float) -> torch.Tensor:
+    """``ess_fraction(log_w) >= floor`` as a boolean tensor (no host sync), in the same float64
+    arithmetic as :func:`ess_fraction`."""
+    log_ess = 2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0)
+    return torch.exp(log_ess).double() / log_w.numel() >= floor
+
+
+def temper_to_ess(log_w: torch.Tensor, floor: float, iterations: int = 30) -> torch.Tensor:
     """The largest ``λ ∈ [0, 1]`` whose tempered weights ``w^λ`` keep an ESS fraction ``≥ floor``
     (bisection; the ESS of ``w^λ`` falls as ``λ`` grows), as adaptive SMC tempers its weights.
 
-    ``floor ≤ 0`` or an ESS already above it: 1. ``λ = 0`` gives equal weights (ESS 1)."""
-    if floor <= 0 or ess_fraction(log_w) >= floor:
-        return 1.0
-    lo, hi = 0.0, 1.0
+    ``floor ≤ 0`` or an ESS already above it: 1. ``λ = 0`` gives equal weights (ESS 1). A 0-d
+    float64 tensor on ``log_w``'s device: the bisection never waits for the device."""
+    one = torch.ones((), dtype=torch.float64, device=log_w.device)
+    if floor <= 0:
+        return one
+    lo, hi = torch.zeros_like(one), one
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        if ess_fraction(mid * log_w) >= floor:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+        ok = _ess_at_least(mid.to(log_w.dtype) * log_w, floor)
+        lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+    return torch.where(_ess_at_least(log_w, floor), one, lo)

@@ -18,24 +18,12 @@ from typing import Any
 import numpy as np
 
 from ..divergences import get_divergence
+from .rows import history_curve
 
 __all__ = ["ASYMPTOTIC_METRICS", "asymptotics_markdown", "asymptotics_rows", "floor_stats"]
 
 ASYMPTOTIC_METRICS = ("mmd_median", "w2", "mode_weight_max_error")
 _LABELS = {"mmd_median": "MMD", "w2": "W2", "mode_weight_max_error": "max mode-weight error"}
-
-
-def _curve(rows: Sequence[Mapping[str, Any]], metric: str) -> tuple[np.ndarray, np.ndarray]:
-    pairs = []
-    for row in rows:
-        try:
-            step, value = float(row["step"]), float(row[metric])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if math.isfinite(value):
-            pairs.append((step, value))
-    pairs.sort()
-    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
 def floor_stats(draws: Sequence[Mapping[str, float]]) -> dict[str, tuple[float, float]]:
@@ -62,7 +50,8 @@ def asymptotics_rows(
     for name, history in histories.items():
         row: dict[str, Any] = {"target": target, "method": name}
         for metric in ASYMPTOTIC_METRICS:
-            steps, values = _curve(history, metric)
+            curve = history_curve(history, metric)
+            steps, values = np.array(list(curve)), np.array(list(curve.values()))
             if not steps.size:
                 continue
             last = values[-tail:]

@@ -13,7 +13,8 @@ rerun with the same seeds reproduces byte for byte) into ``timings.csv``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..baselines import METHODS, ONE_STEP_KINDS
@@ -22,6 +23,7 @@ __all__ = [
     "FLOOR_METHOD",
     "NO_DIVERGENCE",
     "TABLE_COLUMNS",
+    "history_curve",
     "is_timing",
     "kind_of",
     "run_identity",
@@ -45,6 +47,20 @@ TIMING_METRICS = (
     "elapsed_s",
 )
 TIMING_SUFFIXES = ("_wall_s", "_cpu_s", "_time_s", "_per_s", "_per_step_s", "_seconds")
+
+
+def history_curve(history: Sequence[Mapping[str, Any]], metric: str) -> dict[float, float]:
+    """``step ↦ value`` of ``metric`` over a training history's rows, in step order; rows without
+    a finite value are skipped (the monitor's metrics are absent from some rows)."""
+    out: dict[float, float] = {}
+    for row in history:
+        try:
+            step, value = float(row["step"]), float(row[metric])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isfinite(step) and math.isfinite(value):
+            out[step] = value
+    return dict(sorted(out.items()))
 
 
 def is_timing(metric: str) -> bool:

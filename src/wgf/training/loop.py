@@ -201,7 +201,7 @@ def train(
                 "loss": float(loss.detach()),
                 "tau": tau,
                 "anneal_beta": beta,
-                "weight_temper": drift.temper,
+                "weight_temper": float(drift.temper),
                 "drift_norm": float(drift.velocity.norm(dim=-1).mean()),
                 "weight_ess": drift.ess,
                 "log_z_batch": float(drift.log_z),

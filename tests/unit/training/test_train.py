@@ -81,3 +81,14 @@ def test_annealed_training_records_its_schedule():
     assert rows[-1]["anneal_beta"] == 1.0
     assert all(0.0 <= r["weight_temper"] <= 1.0 for r in rows)
     assert all(r["weight_ess"] >= 0.5 - 1e-5 for r in rows)  # float32 weights
+
+
+def test_ess_floor_schedule_is_linear_to_its_final_value():
+    """``weight_ess_floor_final`` null keeps the floor; set, it moves linearly over the run."""
+    assert _tiny(steps=11, weight_ess_floor=0.1).ess_floor(7) == 0.1
+    cfg = _tiny(steps=11, weight_ess_floor=0.1, weight_ess_floor_final=0.6)
+    floors = [cfg.ess_floor(s) for s in range(11)]
+    assert floors[0] == pytest.approx(0.1) and floors[-1] == pytest.approx(0.6)
+    assert floors[4] == pytest.approx(0.3)
+    steps = [b - a for a, b in zip(floors, floors[1:], strict=False)]
+    assert steps == pytest.approx([0.05] * 10)

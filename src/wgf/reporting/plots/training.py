@@ -15,10 +15,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..rows import history_curve
 from .style import (
     METRIC_LABELS,
     STYLE,
-    as_float,
     label_for,
     palette,
     save_figure,
@@ -41,22 +41,13 @@ def _plain_log_labels(ax: Axes) -> None:
     ax.yaxis.set_minor_formatter(FuncFormatter(fmt))
 
 
-def _seed_curve(rows: Sequence[Mapping[str, Any]], metric: str) -> dict[float, float]:
-    out: dict[float, float] = {}
-    for row in rows:
-        step, value = as_float(row.get("step")), as_float(row.get(metric))
-        if math.isfinite(step) and math.isfinite(value):
-            out[step] = value
-    return out
-
-
 def _aggregate(
     runs: Sequence[Sequence[Mapping[str, Any]]], metric: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Steps and mean / min / max over seeds of ``metric`` at each logged step."""
     per_step: dict[float, list[float]] = {}
     for rows in runs:
-        for s, v in _seed_curve(rows, metric).items():
+        for s, v in history_curve(rows, metric).items():
             per_step.setdefault(s, []).append(v)
     steps = np.array(sorted(per_step))
     vals = [np.array(per_step[s]) for s in steps]
