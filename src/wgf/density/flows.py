@@ -167,6 +167,11 @@ class Flow(nn.Module):
         log_nu, score_nu = self.log_prob_and_score(x)
         if eps <= 0.0:
             return log_nu, score_nu
+        # Far enough out the flow's own log-density overflows to NaN (|x| ≈ 90 on gmm2hard16):
+        # there ν is nothing and the broad component alone is the reference.
+        bad = ~(torch.isfinite(log_nu) & torch.isfinite(score_nu).all(-1))
+        log_nu = log_nu.masked_fill(bad, -math.inf)
+        score_nu = score_nu.masked_fill(bad[:, None], 0.0)
         loc, scale = self.loc.to(x.dtype), self.scale.to(x.dtype)
         log_pi = gaussian_log_prob(x.detach(), loc, scale)
         score_pi = -(x.detach() - loc) / scale.square()

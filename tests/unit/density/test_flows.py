@@ -87,3 +87,30 @@ def test_defensive_mixture_density_and_score():
     torch.testing.assert_close(log_nu, exact.detach(), rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(score, grad, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(flow.defensive_log_prob_and_score(x, 0.0)[0], flow.log_prob(x))
+
+
+def test_defensive_mixture_takes_over_where_the_flow_overflows():
+    """Where the flow's own log-density is NaN (a trained MAF far out, |x| ≈ 90 on gmm2hard16),
+    the defensive mixture is the broad component alone; elsewhere it is unchanged."""
+    torch.manual_seed(0)
+    flow = Flow(2, "maf", layers=2, hidden=8, loc=[0.0, 0.0], scale=[2.0, 2.0])
+    x = torch.randn(6, 2, dtype=torch.float64)
+    clean = flow.defensive_log_prob_and_score(x, 0.1)
+    real = flow.log_prob_and_score
+
+    def overflowing(y):
+        log_nu, score = real(y)
+        return log_nu.index_fill(0, torch.tensor([1, 4]), math.nan), score.index_fill(
+            0, torch.tensor([4]), math.nan
+        )
+
+    flow.log_prob_and_score = overflowing
+    log_nu, score = flow.defensive_log_prob_and_score(x, 0.1)
+    broad = torch.distributions.Normal(torch.zeros(2).double(), 2 * torch.ones(2).double())
+    for i in (1, 4):
+        expect = math.log(0.1) + broad.log_prob(x[i]).sum()
+        torch.testing.assert_close(log_nu[i], expect)
+        torch.testing.assert_close(score[i], -x[i] / 4)
+    keep = [0, 2, 3, 5]
+    torch.testing.assert_close(log_nu[keep], clean[0][keep], rtol=0, atol=0)
+    torch.testing.assert_close(score[keep], clean[1][keep], rtol=0, atol=0)
