@@ -14,17 +14,20 @@ def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(log_w, 0) - math.log(log_w.numel())
 
 
+def _ess(log_w: torch.Tensor) -> torch.Tensor:
+    """The effective sample size ``(Σw)² / Σw²`` from ``log w``, as a tensor."""
+    return torch.exp(2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0))
+
+
 def ess_fraction(log_w: torch.Tensor) -> float:
     """Effective sample size over the sample size, ``(Σw)² / (n Σw²)``, from ``log w``."""
-    log_ess = 2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0)
-    return float(torch.exp(log_ess)) / log_w.numel()
+    return float(_ess(log_w)) / log_w.numel()
 
 
 def _ess_at_least(log_w: torch.Tensor, floor: float) -> torch.Tensor:
     """``ess_fraction(log_w) >= floor`` as a boolean tensor (no host sync), in the same float64
     arithmetic as :func:`ess_fraction`."""
-    log_ess = 2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0)
-    return torch.exp(log_ess).double() / log_w.numel() >= floor
+    return _ess(log_w).double() / log_w.numel() >= floor
 
 
 def temper_to_ess(log_w: torch.Tensor, floor: float, iterations: int = 30) -> torch.Tensor:
