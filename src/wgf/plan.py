@@ -92,7 +92,7 @@ def with_target(config: dict[str, Any], name: str) -> dict[str, Any]:
     return {**config, "targets": {**config["targets"], name: {}}}
 
 
-SCORING = ("n_samples", "n_ot", "sinkhorn_reg", "coverage_threshold", "seed")
+SCORING = ("n_samples", "n_ot", "sinkhorn_reg", "coverage_threshold", "seed", "ksd_samples")
 
 
 def scoring(config: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,10 @@ from wgf.generator import Generator
 from wgf.reporting.rows import FLOOR_METHOD, run_rows
 from wgf.targets import build_target, exact_samples
 
-EVAL = {k: DEFAULTS["evaluation"][k] for k in ("n_ot", "sinkhorn_reg", "coverage_threshold")}
+EVAL = {
+    k: DEFAULTS["evaluation"][k]
+    for k in ("n_ot", "sinkhorn_reg", "coverage_threshold", "ksd_samples")
+}
 
 
 @pytest.fixture(scope="module")

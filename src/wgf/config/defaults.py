@@ -88,6 +88,9 @@ DEFAULTS: dict[str, Any] = {
         "coverage_threshold": 0.1,
         "monitor_samples": 2000,
         "seed": 12345,
+        # The kernel Stein discrepancy (IMQ, c = 1, U-statistic) of the first ksd_samples of every
+        # sample set: needs only the target's score, so energy targets get it too. Cost ∝ n².
+        "ksd_samples": 2000,
         # The floor of every metric: independent exact sample sets of the generated sets' size,
         # scored against the same exact samples (method exact_vs_exact; mean ± std over draws).
         "floor_draws": 5,

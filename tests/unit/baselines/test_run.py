@@ -19,6 +19,7 @@ EVALUATION = {
     "sinkhorn_reg": 0.05,
     "coverage_threshold": 0.1,
     "seed": 0,
+    "ksd_samples": 300,
 }
 
 
