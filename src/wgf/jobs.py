@@ -27,7 +27,7 @@ from .io import redirect_output, save_npy, write_json
 from .reference import ReferenceConfig, ReferenceFit, ReferenceFlow, fit_reference
 from .reporting.asymptotics import asymptotics_markdown, asymptotics_rows, floor_stats
 from .reporting.comparison import break_even, break_even_markdown, curve_summary, one_step_levels
-from .reporting.rows import run_identity, run_rows, split_timing
+from .reporting.rows import quality_metric, run_identity, run_rows, split_timing
 from .reporting.tables import (
     comparison_markdown,
     main_markdown,
@@ -326,12 +326,14 @@ def mala_cost(
     chains: dict[str, int],
     stats: Sequence[dict[str, Any]],
     break_even_results: Sequence[dict[str, Any]],
-) -> tuple[dict, dict[str, float], dict[str, Any] | None]:
+) -> tuple[dict, dict[str, float], dict[str, Any] | None, str]:
     """What the MALA-cost figure draws: each chain method's curve (mean over seeds), the
-    one-step methods' MMD levels, and the target's break-even."""
+    one-step methods' levels of the quality metric (MMD, or KSD without exact samples), the
+    target's break-even, and that metric's name."""
     summaries = {m: curve_summary(group, chains[m]) for m, group in curves.items()}
     best = next((b for b in break_even_results if b["target"] == target), None)
-    return summaries, one_step_levels(stats, target), best
+    metric = quality_metric(row["metric"] for row in stats if row["target"] == target)
+    return summaries, one_step_levels(stats, target, metric), best, metric
 
 
 def reference_table(infos: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:

@@ -1,5 +1,6 @@
 """The one quality monitor: MMD and mode-weight errors of a sample set at a point of training
-(a generator's history) or of sampling (an iterative baseline's budget curve)."""
+(a generator's history) or of sampling (an iterative baseline's budget curve); for a target
+without exact samples, the kernel Stein discrepancy and the mean energy."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import torch
 from ..targets import GaussianMixture, Target
 from ..theory.undercoverage import undercoverage_monitor
 from . import metrics
-from .quality import mode_assignment
+from .quality import mode_assignment, stein_discrepancy
 
-__all__ = ["TRAINING_EXACT", "Monitor", "quality_monitor"]
+__all__ = ["MONITOR_KSD_SAMPLES", "TRAINING_EXACT", "Monitor", "quality_monitor"]
 
 Monitor = Callable[[torch.Tensor], dict[str, float]]
 # Exact samples the training monitor's MMD compares each logged batch against.
 TRAINING_EXACT = 2000
+# Samples of each logged batch the score-only monitor's KSD uses (its cost grows as n²).
+MONITOR_KSD_SAMPLES = 1000
 
 
 def quality_monitor(
@@ -26,16 +29,20 @@ def quality_monitor(
     max_exact: int | None = None,
     undercoverage: dict[str, Any] | None = None,
     w2_samples: int | None = None,
-) -> Monitor | None:
+) -> Monitor:
     """``samples ↦ {mmd_median, mode_weight_max_error, mode_weight_tv[, undercoverage][, w2]}``
-    against (the first ``max_exact`` of) the exact samples; ``None`` without any.
+    against (the first ``max_exact`` of) the exact samples; without any, ``{ksd, mean_energy}``
+    from the target alone (KSD of the first :data:`MONITOR_KSD_SAMPLES`).
 
     Mode-weight errors need a mixture target; so does the soft under-coverage ``U_s``, added
     when ``undercoverage`` settings (kappa, s, tau, kernel) are given. ``w2_samples``: also the
     exact-OT W2 between the first that many samples of each side (seconds per call at 2000).
     """
     if exact is None or not len(exact):
-        return None
+        return lambda x: {
+            "ksd": stein_discrepancy(target, x[:MONITOR_KSD_SAMPLES]),
+            "mean_energy": float(target.energy(x.double()).mean()),
+        }
     ref = exact[:max_exact].cpu().numpy()
     soft = None
     if undercoverage is not None and isinstance(target, GaussianMixture):

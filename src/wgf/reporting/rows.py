@@ -14,7 +14,7 @@ rerun with the same seeds reproduces byte for byte) into ``timings.csv``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..baselines import METHODS, ONE_STEP_KINDS
@@ -26,11 +26,15 @@ __all__ = [
     "history_curve",
     "is_timing",
     "kind_of",
+    "quality_metric",
     "run_identity",
     "run_rows",
     "split_timing",
 ]
 
+# What ranks one sample set against another: the MMD to exact samples where there are any, the
+# kernel Stein discrepancy (the target's score alone) where there are none (energy targets).
+QUALITY_METRICS = ("mmd_median", "ksd")
 TABLE_COLUMNS = ("target", "method", "divergence", "seed", "metric", "value")
 NO_DIVERGENCE = "-"
 # The floor of every metric: an independent exact sample set in place of a sampler's.
@@ -61,6 +65,16 @@ def history_curve(history: Sequence[Mapping[str, Any]], metric: str) -> dict[flo
         if math.isfinite(step) and math.isfinite(value):
             out[step] = value
     return dict(sorted(out.items()))
+
+
+def quality_metric(available: Iterable[str], preferred: str = QUALITY_METRICS[0]) -> str:
+    """``preferred`` if ``available`` (the metric names a target's rows hold) has it; for a
+    ``preferred`` of :data:`QUALITY_METRICS`, else the first of those it has (a target without
+    exact samples has only the KSD); else ``preferred``."""
+    names = set(available)
+    if preferred in names or preferred not in QUALITY_METRICS:
+        return preferred
+    return next((m for m in QUALITY_METRICS if m in names), preferred)
 
 
 def is_timing(metric: str) -> bool:

@@ -42,14 +42,17 @@ def plot_mala_cost(
     with plt.rc_context(STYLE):
         fig = Figure(figsize=(7.6, 3.6), layout="constrained")
         ax = fig.subplots()
+        values = list(levels.values())
         for name, curve in curves.items():
-            x = [row["target_evaluations_per_sample"] for row in curve]
-            y = [row[metric] for row in curve]
+            x = [row["target_evaluations_per_sample"] for row in curve if metric in row]
+            y = [row[metric] for row in curve if metric in row]
+            values += y
             ax.plot(x, y, marker="o", ms=3.5, lw=1.3, color=colors[name], label=name)
         for name, level in levels.items():
             ax.axhline(level, ls="--", lw=0.9, color=colors[name], label=f"{name} (one-step)")
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        if values and min(values) > 0:
+            ax.set_yscale("log")
         ax.set_xlabel("target evaluations per sample")
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
         ax.set_title(f"{target}: MALA cost against one-step generators")

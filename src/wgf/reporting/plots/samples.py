@@ -137,6 +137,9 @@ def _metric_lines(m: Mapping[str, Any], target: Target) -> list[str]:
 
     add("mmd_median", "MMD {:.2g}")
     add("w2", "$W_2$ {:.2g}")
+    if "mmd_median" not in vals:
+        add("ksd", "KSD {:.2g}")
+        add("mean_energy", "mean E {:.3g}")
     weights = target.weights.numpy() if isinstance(target, GaussianMixture) else None
     if weights is not None and weights.size == 2:
         light = int(np.argmin(weights))
@@ -220,7 +223,7 @@ def plot_samples(
         raise ValueError("plot_samples: `paths` is empty; nowhere to save the figure")
     names = list(samples)
     data = {k: _samples(v, f"samples[{k!r}]", target.dim) for k, v in samples.items()}
-    ref = None if exact is None else _samples(exact, "exact", target.dim)
+    ref = None if exact is None or not len(exact) else _samples(exact, "exact", target.dim)
     colors = palette(names)
     metrics = metrics or {}
 
@@ -261,7 +264,8 @@ def plot_samples(
             _annotate(ax, lines + extra, loc)
             if i % ncols:
                 ax.set_ylabel("")
-        fig.suptitle(f"{target.name}: samples (d = {target.dim})", fontsize=11)
+        note = "" if ref is not None else ", no exact samples: scored by KSD"
+        fig.suptitle(f"{target.name}: samples (d = {target.dim}{note})", fontsize=11)
         if legend:
             handles = _legend_handles(mode, ref is not None)
             fig.legend(

@@ -64,6 +64,8 @@ METRIC_LABELS = {
     "mode_weight_max_error": "max mode-weight error",
     "mode_weight_tv": "mode-weight TV",
     "loss": "loss",
+    "ksd": "kernel Stein discrepancy (IMQ)",
+    "mean_energy": "mean energy",
 }
 
 

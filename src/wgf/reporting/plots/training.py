@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..rows import history_curve
+from ..rows import history_curve, quality_metric
 from .style import (
     METRIC_LABELS,
     STYLE,
@@ -81,8 +81,9 @@ def plot_training(
 
     ``histories`` maps a name to one history (a list of row dicts with a ``step`` key) or to a
     list of histories, one per seed; values may be strings, as read from a CSV. A second panel
-    shows ``mode_weight_max_error`` when every history has that column; ``panels`` names the
-    panels instead (the first is ``metric``'s role). ``floors[panel] = (mean, std)``: the same
+    shows ``mode_weight_max_error`` when every history has that column; where no history has
+    ``metric`` the score-only KSD stands in (a target without exact samples). ``panels`` names
+    the panels instead (the first is ``metric``'s role). ``floors[panel] = (mean, std)``: the same
     metric between exact sample sets, drawn as a grey band (no curve can read below it).
     """
     runs = _normalise_histories(histories)
@@ -91,6 +92,8 @@ def plot_training(
     names = list(runs)
     colors = palette(names)
     second = "mode_weight_max_error"
+    columns = {k for seeds in runs.values() for rows in seeds for row in rows for k in row}
+    metric = quality_metric(columns, metric)
     if panels is not None:
         panels, metric = list(panels), panels[0]
     else:
