@@ -12,7 +12,7 @@ import torch
 from ..targets import GaussianMixture, Target
 from ..theory.undercoverage import undercoverage_monitor
 from . import metrics
-from .quality import mode_assignment, stein_discrepancy
+from .quality import mode_assignment, score_only
 
 __all__ = ["MONITOR_KSD_SAMPLES", "TRAINING_EXACT", "Monitor", "quality_monitor"]
 
@@ -39,10 +39,7 @@ def quality_monitor(
     exact-OT W2 between the first that many samples of each side (seconds per call at 2000).
     """
     if exact is None or not len(exact):
-        return lambda x: {
-            "ksd": stein_discrepancy(target, x[:MONITOR_KSD_SAMPLES]),
-            "mean_energy": float(target.energy(x.double()).mean()),
-        }
+        return lambda x: score_only(target, x, MONITOR_KSD_SAMPLES)
     ref = exact[:max_exact].cpu().numpy()
     soft = None
     if undercoverage is not None and isinstance(target, GaussianMixture):

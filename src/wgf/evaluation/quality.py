@@ -20,6 +20,7 @@ __all__ = [
     "evaluate_sampler",
     "mode_assignment",
     "score",
+    "score_only",
     "score_samples",
     "stein_discrepancy",
     "throughput",
@@ -49,10 +50,7 @@ def score_samples(
     ``ksd_samples`` (from the target's score alone), and with exact samples (not ``None`` nor
     empty) the metrics against them."""
     samples = samples.detach().cpu().float()
-    out: dict[str, float] = {
-        "mean_energy": float(target.energy(samples.double()).mean()),
-        "ksd": stein_discrepancy(target, samples[:ksd_samples]),
-    }
+    out = score_only(target, samples, ksd_samples)
     if exact is None or not len(exact):
         return out
     modes = mode_assignment(target, samples)
@@ -87,6 +85,15 @@ def score(
         seed=ev["seed"],
         ksd_samples=ev["ksd_samples"],
     )
+
+
+def score_only(target: Target, samples: torch.Tensor, ksd_samples: int) -> dict[str, float]:
+    """What the target alone can say of ``samples``: their mean energy and the kernel Stein
+    discrepancy of the first ``ksd_samples``."""
+    return {
+        "mean_energy": float(target.energy(samples.double()).mean()),
+        "ksd": stein_discrepancy(target, samples[:ksd_samples]),
+    }
 
 
 def stein_discrepancy(target: Target, samples: torch.Tensor) -> float:

@@ -92,11 +92,11 @@ def plot_training(
     names = list(runs)
     colors = palette(names)
     second = "mode_weight_max_error"
-    columns = {k for seeds in runs.values() for rows in seeds for row in rows for k in row}
-    metric = quality_metric(columns, metric)
     if panels is not None:
         panels, metric = list(panels), panels[0]
     else:
+        columns = {k for seeds in runs.values() for rows in seeds for row in rows for k in row}
+        metric = quality_metric(columns, metric)
         panels = [metric]
         if metric != second and all(
             any(second in row for row in rows) for seeds in runs.values() for rows in seeds
