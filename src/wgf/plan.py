@@ -17,6 +17,7 @@ from . import config as cfg
 from .baselines import UnknownMethod, get_method, method_settings
 from .config import ConfigError, resolve
 from .divergences import UnknownDivergence, get_divergence, needs_reference
+from .targets import MIXTURE_KINDS
 
 __all__ = [
     "asymptotics_params",
@@ -192,11 +193,12 @@ def onestep_methods(config: dict[str, Any]) -> list[str]:
 
 
 def _is_mixture(config: dict[str, Any], target: str) -> bool:
-    return config["targets"][target].get("kind", target) != "energy"
+    return config["targets"][target].get("kind", target) in MIXTURE_KINDS
 
 
 def undercoverage_targets(config: dict[str, Any]) -> list[str]:
-    """Targets with an under-coverage figure: every one but the user energies."""
+    """Targets with an under-coverage figure: the Gaussian mixtures (the monitor needs their
+    smoothed density)."""
     return [t for t in config["targets"] if _is_mixture(config, t)]
 
 

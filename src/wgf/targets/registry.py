@@ -17,9 +17,13 @@ import torch
 from ..io import read_json, save_npy, write_json
 from .base import Target, TargetError
 from .energy import EnergyTarget, energy
+from .funnel import Funnel, funnel, funnel10
+from .logreg import CancerLogisticRegression, LogisticRegression, logreg_cancer
+from .manywell import ManyWell, many_well, manywell32
 from .mixtures import GaussianMixture, gmm2hard16, gmm8, gmm40, mixture
 
 __all__ = [
+    "MIXTURE_KINDS",
     "TARGETS",
     "build_target",
     "exact_samples",
@@ -33,8 +37,15 @@ TARGETS: dict[str, Callable[..., Target]] = {
     "gmm40": gmm40,
     "gmm2hard16": gmm2hard16,
     "mixture": mixture,
+    "funnel10": funnel10,
+    "funnel": funnel,
+    "manywell32": manywell32,
+    "many_well": many_well,
+    "logreg_cancer": logreg_cancer,
     "energy": energy,
 }
+# The kinds that build a Gaussian mixture (mode counts, the under-coverage monitor and figure).
+MIXTURE_KINDS = frozenset({"gmm8", "gmm40", "gmm2hard16", "mixture"})
 
 
 def build_target(name: str, spec: dict[str, Any] | None = None) -> Target:
@@ -65,6 +76,14 @@ def target_from_spec(name: str, spec: dict[str, Any]) -> Target:
         target: Target = GaussianMixture(spec["means"], spec["covs"], spec["weights"], name)
     elif kind == "energy":
         target = EnergyTarget(spec["function"], spec["dim"], name)
+    elif kind == "funnel":
+        target = Funnel(spec["dim"], spec["v_std"], name)
+    elif kind == "many_well":
+        target = ManyWell(spec["dim"], name)
+    elif kind == "logreg_cancer":
+        target = CancerLogisticRegression(spec["prior_std"], name)
+    elif kind == "logreg":
+        target = LogisticRegression(spec["features"], spec["labels"], spec["prior_std"], name)
     else:
         raise TargetError(f"unknown resolved target kind {kind!r}")
     return target

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from wgf.targets import TargetError
+from wgf.targets import TargetError, build_target, exact_samples, load_target, save_target
 from wgf.targets.logreg import (
     BREAST_CANCER_SHA256,
     LogisticRegression,
@@ -134,12 +134,19 @@ def test_score_vanishes_at_the_map(target):
     assert accuracy > 0.95
 
 
-def test_spec_rebuilds(target):
+def test_spec_rebuilds(target, tmp_path):
     spec = json.loads(json.dumps(target.to_spec()))
     assert spec == {"kind": "logreg_cancer", "prior_std": 10.0}
-    rebuilt = logreg_cancer(spec["prior_std"])
+    built = build_target("cancer", {"kind": "logreg_cancer", "params": {"prior_std": 10.0}})
+    save_target(tmp_path / "t.json", tmp_path / "t.npy", built, exact_samples(built, 5, 0))
+    rebuilt = load_target(tmp_path / "t.json")
+    assert rebuilt.name == "cancer" and rebuilt.dim == 31 and not rebuilt.exact
     theta = _theta(4, seed=4)
     torch.testing.assert_close(rebuilt.energy(theta), target.energy(theta), rtol=0, atol=0)
+    generic = LogisticRegression(target.features[:20], target.labels[:20], 3.0, "small")
+    save_target(tmp_path / "g.json", tmp_path / "g.npy", generic, exact_samples(generic, 5, 0))
+    back = load_target(tmp_path / "g.json")
+    torch.testing.assert_close(back.energy(theta), generic.energy(theta), rtol=0, atol=0)
 
 
 def test_other_prior_std():
