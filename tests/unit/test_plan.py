@@ -141,3 +141,21 @@ def test_asymptotics_runs_stretch_the_targets_settings():
     assert plan.run_divergences(longer)[-1] == "alpha_0.5"
     with pytest.raises(ConfigError, match=r"figures\.asymptotics\.divergences\[0\]"):
         plan.prepare({"figures": {"asymptotics": {"divergences": ["kl"]}}})
+
+
+def test_mixture_kinds_are_the_kinds_that_build_a_mixture():
+    """The plan's torch-free list against the registry: each built-in kind built with its
+    defaults (a user's mixture with two means) is a Gaussian mixture exactly when listed; an
+    energy, the funnel, the many-well and the logistic regression have no under-coverage figure."""
+    from wgf.targets import TARGETS, GaussianMixture, build_target
+
+    params = {"mixture": {"means": [[0.0, 0.0], [1.0, 1.0]], "stds": 1.0}, "energy": None}
+    for kind in TARGETS:
+        if kind == "energy":
+            assert kind not in plan.MIXTURE_KINDS
+            continue
+        target = build_target(kind, {"params": params.get(kind)})
+        assert isinstance(target, GaussianMixture) == (kind in plan.MIXTURE_KINDS), kind
+    config = plan.load("config.yaml")
+    config["targets"] = {"funnel10": {}, "gmm8": {}, "cancer": {"kind": "logreg_cancer"}}
+    assert plan.undercoverage_targets(config) == ["gmm8"]

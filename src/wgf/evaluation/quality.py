@@ -14,6 +14,7 @@ import torch
 from ..targets import GaussianMixture, Target
 from . import metrics
 from .stein import ksd
+from .target_metrics import target_metrics
 
 __all__ = [
     "Sampler",
@@ -48,7 +49,7 @@ def score_samples(
 ) -> dict[str, float]:
     """Every metric of ``samples``: the mean energy and the kernel Stein discrepancy of the first
     ``ksd_samples`` (from the target's score alone), and with exact samples (not ``None`` nor
-    empty) the metrics against them."""
+    empty) the metrics against them (:mod:`.metrics`, :mod:`.target_metrics`)."""
     samples = samples.detach().cpu().float()
     out = score_only(target, samples, ksd_samples)
     if exact is None or not len(exact):
@@ -67,6 +68,7 @@ def score_samples(
             coverage_threshold=coverage_threshold,
         )
     )
+    out.update(target_metrics(target, samples, exact))
     return out
 
 

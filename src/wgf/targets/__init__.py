@@ -12,7 +12,6 @@ from .logreg import CancerLogisticRegression, LogisticRegression, logreg_cancer
 from .manywell import ManyWell, manywell32
 from .mixtures import GaussianMixture, gmm2hard16, gmm8, gmm40, gmm40_means, mixture
 from .registry import (
-    MIXTURE_KINDS,
     TARGETS,
     build_target,
     exact_samples,
@@ -22,7 +21,6 @@ from .registry import (
 )
 
 __all__ = [
-    "MIXTURE_KINDS",
     "TARGETS",
     "CancerLogisticRegression",
     "EnergyTarget",

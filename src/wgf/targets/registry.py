@@ -23,7 +23,6 @@ from .manywell import ManyWell, many_well, manywell32
 from .mixtures import GaussianMixture, gmm2hard16, gmm8, gmm40, mixture
 
 __all__ = [
-    "MIXTURE_KINDS",
     "TARGETS",
     "build_target",
     "exact_samples",
@@ -44,8 +43,6 @@ TARGETS: dict[str, Callable[..., Target]] = {
     "logreg_cancer": logreg_cancer,
     "energy": energy,
 }
-# The kinds that build a Gaussian mixture (mode counts, the under-coverage monitor and figure).
-MIXTURE_KINDS = frozenset({"gmm8", "gmm40", "gmm2hard16", "mixture"})
 
 
 def build_target(name: str, spec: dict[str, Any] | None = None) -> Target:
