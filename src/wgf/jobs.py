@@ -16,6 +16,8 @@ from typing import Any
 import torch
 
 from . import plan
+from .baselines.long_chains import LongChainSettings, ReferenceSample
+from .baselines.long_chains import reference_sample as long_chain_sample
 from .baselines.run import MethodRun, run_baseline
 from .config import ConfigError, resolve
 from .density.flows import Flow, save_flow
@@ -33,6 +35,7 @@ from .reporting.tables import (
     main_markdown,
     published_markdown,
     reference_markdown,
+    reference_sample_note,
     reference_table_rows,
     summarise,
 )
@@ -56,6 +59,8 @@ __all__ = [
     "mala_cost",
     "published_table",
     "reference_flow",
+    "reference_notes",
+    "reference_sample",
     "reference_table",
     "regional_response_table",
     "save_reference",
@@ -135,11 +140,33 @@ def check_config(config: dict[str, Any]) -> list[str]:
     return lines
 
 
-def build_target(name: str, spec: dict[str, Any], n: int, seed: int) -> tuple[Target, torch.Tensor]:
-    """The target and its ``n`` exact samples drawn with ``seed`` (none without an exact
-    sampler): the draw every sampler is evaluated against."""
+def build_target(
+    name: str, spec: dict[str, Any], n: int, seed: int, reference: torch.Tensor | None = None
+) -> tuple[Target, torch.Tensor]:
+    """The target and the draw every sampler is evaluated against: ``n`` exact samples drawn
+    with ``seed``, or the long chains' ``reference`` sample where one is given (none for a
+    target with neither)."""
     target = make_target(name, spec)
+    if reference is not None:
+        return target, reference[:n].float()
     return target, exact_samples(target, n, seed)
+
+
+def reference_sample(
+    name: str,
+    spec: dict[str, Any],
+    settings: dict[str, Any],
+    n: int,
+    floor_sets: int,
+    floor_n: int,
+) -> tuple[Target, ReferenceSample]:
+    """Long MALA chains' reference sample of target ``name`` (``settings``: the config's
+    ``reference_sample`` block): ``n`` draws, and ``floor_sets`` sets of ``floor_n`` from other
+    chains for the reference-vs-reference floor. Raises if R̂ exceeds its limit."""
+    target = make_target(name, spec)
+    return target, long_chain_sample(
+        target, LongChainSettings.from_dict(settings), n, floor_sets, floor_n
+    )
 
 
 # --------------------------------------------------------------------------- reference flow ν
@@ -218,13 +245,21 @@ def exact_floor(
     evaluation: dict[str, Any],
     draws: int,
     published_n: int,
+    reference: tuple[Sequence[torch.Tensor], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The floor of every metric: ``draws`` independent exact sample sets of the generated
     sets' size (``evaluation.n_samples``, seeds ``evaluation.seed + 1 + k``) scored like a
     sampler's against the same exact samples, and for a mixture the published protocol of each
     (``published_n`` of them against a fresh exact draw, seed ``10 000 + k``). No sampler can
-    beat a floor on average; a target without an exact sampler has none."""
+    beat a floor on average. A target scored against long chains gives ``reference`` (the
+    floor's sets from other chains and the chains' record): its floor is reference against
+    reference. A target with neither has none."""
     out: dict[str, Any] = {"target": target.name, "metrics": [], "published": []}
+    if reference is not None:
+        floor_sets, info = reference
+        out["reference_sample"] = {k: v for k, v in info.items() if not isinstance(v, list)}
+        out["metrics"] = [score(target, fresh, exact, evaluation) for fresh in floor_sets]
+        return out
     if not target.exact or not len(exact):
         return out
     for k in range(draws):
@@ -285,20 +320,35 @@ def baseline(
 # --------------------------------------------------------------------------- tables
 
 
-def main_table(runs: Sequence[Run]) -> tuple[list[dict], list[dict], str]:
-    """``main.csv`` rows, ``timings.csv`` rows and ``main.md`` of every run."""
+def reference_notes(floors: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Per target scored against long chains, the line the tables print above its rows."""
+    notes = {}
+    for floor in floors:
+        info = floor.get("reference_sample")
+        if info:
+            notes[floor["target"]] = reference_sample_note(info)
+    return notes
+
+
+def main_table(
+    runs: Sequence[Run], notes: dict[str, str] | None = None
+) -> tuple[list[dict], list[dict], str]:
+    """``main.csv`` rows, ``timings.csv`` rows and ``main.md`` of every run (``notes``: a line
+    above a target's rows, :func:`reference_notes`)."""
     rows = [row for info, metrics, source in runs for row in run_rows(info, metrics, source)]
     results, timings = split_timing(rows)
-    return results, timings, main_markdown(rows)
+    return results, timings, main_markdown(rows, notes=notes)
 
 
 def comparison_table(
     runs: Sequence[Run],
     curves: dict[str, list[list[dict[str, Any]]]],
     chains: dict[str, int],
+    notes: dict[str, str] | None = None,
 ) -> tuple[list[dict], list[dict], str]:
     """``comparison.csv`` (summary rows), the break-even per target with MALA's curve, and
-    ``comparison.md``. ``curves[target]``: MALA's curve per seed; ``chains[target]``: its chains.
+    ``comparison.md`` (``notes`` as for :func:`main_table`). ``curves[target]``: MALA's curve
+    per seed; ``chains[target]``: its chains.
     A grid run's and a reference fit's rows carry their training steps (``train_steps``)."""
     rows = []
     for info, metrics, source in runs:
@@ -314,7 +364,7 @@ def comparison_table(
         if res is not None:
             res["mala_curve"] = summary
             results.append(res)
-    markdown = comparison_markdown(rows)
+    markdown = comparison_markdown(rows, notes=notes)
     if results:
         markdown += "\n" + break_even_markdown(results)
     return summarise(rows), results, markdown

@@ -25,6 +25,7 @@ __all__ = [
     "comparison_targets",
     "f_divergences",
     "fields_targets",
+    "reference_sample_targets",
     "load",
     "lv_reference_runs",
     "onestep_methods",
@@ -212,6 +213,12 @@ def fields_targets(config: dict[str, Any]) -> list[str]:
     if not f_divergences(config):
         return []
     return resolve.configured(config, config["diagnostics"]["fields"]["targets"])
+
+
+def reference_sample_targets(config: dict[str, Any]) -> list[str]:
+    """Configured targets of ``reference_sample.targets``: scored against long MALA chains
+    (rule ``reference_sample``) instead of exact samples."""
+    return resolve.configured(config, config["reference_sample"]["targets"])
 
 
 def comparison_targets(config: dict[str, Any]) -> list[str]:

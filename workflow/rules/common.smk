@@ -27,6 +27,8 @@ ONESTEP_METHODS = wgf.plan.onestep_methods(CONFIG)
 # The chain methods with a quality-versus-budget curve in the MALA-cost figure.
 CHAIN_METHODS = [m for m in BASELINES if m in ("mala", "ula")]
 FIELDS_TARGETS = wgf.plan.fields_targets(CONFIG)
+# Targets scored against long MALA chains instead of exact samples (rule reference_sample).
+LONG_CHAIN_TARGETS = wgf.plan.reference_sample_targets(CONFIG)
 COMPARISON_TARGETS = wgf.plan.comparison_targets(CONFIG)
 PUBLISHED_TARGETS = wgf.plan.published_targets(CONFIG)
 REGIONAL = wgf.plan.regional_response_target(CONFIG)
@@ -40,6 +42,7 @@ RUN = "results/runs/{target}/{divergence}/seed{seed}"
 # The long runs of the asymptotics figure (figures.asymptotics), outside the grid.
 LONG = "results/asymptotics/{target}/{divergence}/seed{seed}"
 REFERENCE = "results/reference/{target}"
+LONG_CHAINS = "results/targets/{target}/long_chains"
 BASELINE = "results/baselines/{target}/{method}/seed{seed}"
 FLOOR = "results/floors/{target}.json"
 # The resumable training state: a param, not an output, so that Snakemake's cleanup of a killed
@@ -109,6 +112,25 @@ def reference_inputs(wildcards):
         return {
             "reference_flow": f"{ref}/flow.pt",
             "reference_log_z": f"{ref}/log_z.json",
+        }
+    return {}
+
+
+def long_chain_inputs(wildcards):
+    """The target's long-chain reference sample (rule reference_sample), where it has one."""
+    if wildcards.target in LONG_CHAIN_TARGETS:
+        chains = LONG_CHAINS.format(target=wildcards.target)
+        return {"reference": f"{chains}/samples.npy"}
+    return {}
+
+
+def long_chain_floor_inputs(wildcards):
+    """The long chains' floor sets and record, where the target has them."""
+    if wildcards.target in LONG_CHAIN_TARGETS:
+        chains = LONG_CHAINS.format(target=wildcards.target)
+        return {
+            "floor": f"{chains}/floor.npy",
+            "convergence": f"{chains}/convergence.json",
         }
     return {}
 

@@ -28,6 +28,7 @@ rule exact_floor:
     scored against the exact samples like a sampler's (and in the published protocol).
     """
     input:
+        unpack(long_chain_floor_inputs),
         spec=f"{TARGET}/target.json",
         exact=f"{TARGET}/samples.npy",
     output:

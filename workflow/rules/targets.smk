@@ -16,11 +16,43 @@ rule check_config:
         "../scripts/check_config.py"
 
 
+rule reference_sample:
+    """Long MALA chains' reference sample of a target without an exact sampler, its floor's
+    sets from other chains, and the convergence record (split-R̂ ≤ reference_sample.rhat_max
+    required, bulk ESS): what evaluation scores against in place of exact samples.
+    """
+    input:
+        ancient(CHECKED),
+    output:
+        samples=f"{LONG_CHAINS}/samples.npy",
+        floor=f"{LONG_CHAINS}/floor.npy",
+        convergence=f"{LONG_CHAINS}/convergence.json",
+    log:
+        "results/logs/reference_sample/{target}.log",
+    benchmark:
+        "results/benchmarks/reference_sample/{target}.tsv"
+    wildcard_constraints:
+        target=_alternatives(LONG_CHAIN_TARGETS),
+    conda:
+        ENV
+    params:
+        spec=lambda w: CONFIG["targets"][w.target],
+        settings=CONFIG["reference_sample"],
+        n=CONFIG["target_samples"],
+        floor_sets=CONFIG["evaluation"]["floor_draws"],
+        floor_n=CONFIG["evaluation"]["n_samples"],
+    script:
+        "../scripts/reference_sample.py"
+
+
 rule build_target:
-    """Resolve a target's parameters and draw its exact samples (for evaluation only)."""
+    """Resolve a target's parameters and draw its exact samples (for evaluation only), or take
+    its long-chain reference sample.
+    """
     input:
         # Order only: a new check (another target added, a setting changed) reruns no target.
         ancient(CHECKED),
+        unpack(long_chain_inputs),
     output:
         spec=f"{TARGET}/target.json",
         samples=f"{TARGET}/samples.npy",

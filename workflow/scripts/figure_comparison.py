@@ -1,4 +1,5 @@
-"""Samples of every method (main-grid generators and baselines) with exact samples beside."""
+"""Samples of every method (main-grid generators and baselines) with exact samples beside (where
+the target has them)."""
 
 import numpy as np
 
@@ -11,7 +12,8 @@ sm = snakemake  # noqa: F821
 with jobs.job_log(sm.log[0]):
     exact = np.load(sm.input.exact)
     names = list(sm.params.names)
-    samples = {"exact samples": exact}
+    # the exact (or long-chain reference) panel first, where the target has one
+    samples = {"exact samples": exact} if len(exact) else {}
     samples.update({n: np.load(p) for n, p in zip(names, sm.input.samples, strict=True)})
     plot_samples(
         load_target(sm.input.spec),

@@ -14,7 +14,8 @@ def runs(metrics, infos, source):
 with jobs.job_log(sm.log[0]):
     curves = iter(sm.input.curves)  # MALA's: target-major, then seed
     by_target = {t: [read_csv(next(curves)) for _ in sm.params.seeds] for t in sm.params.chains}
-    floors = [jobs.floor_runs(read_json(path)) for path in sm.input.floors]
+    floor_files = [read_json(path) for path in sm.input.floors]
+    floors = [jobs.floor_runs(floor) for floor in floor_files]
     stats, break_even, markdown = jobs.comparison_table(
         [run for floor in floors for run in floor]
         + runs(sm.input.metrics, sm.input.info, "grid")
@@ -22,6 +23,7 @@ with jobs.job_log(sm.log[0]):
         + runs(sm.input.baseline_metrics, sm.input.baseline_info, "baseline"),
         by_target,
         dict(sm.params.chains),
+        jobs.reference_notes(floor_files),
     )
     write_csv(sm.output.csv, stats, SUMMARY_COLUMNS)
     write_json(sm.output.break_even, break_even)

@@ -17,12 +17,14 @@ def runs(metrics, infos, source):
 
 
 with jobs.job_log(sm.log[0]):
-    floors = [jobs.floor_runs(read_json(path)) for path in sm.input.floors]
+    floor_files = [read_json(path) for path in sm.input.floors]
+    floors = [jobs.floor_runs(floor) for floor in floor_files]
     results, timings, markdown = jobs.main_table(
         [run for floor in floors for run in floor]
         + runs(sm.input.metrics, sm.input.info, "grid")
         + runs(sm.input.reference_metrics, sm.input.reference_info, "reference")
-        + runs(sm.input.baseline_metrics, sm.input.baseline_info, "baseline")
+        + runs(sm.input.baseline_metrics, sm.input.baseline_info, "baseline"),
+        jobs.reference_notes(floor_files),
     )
     write_csv(sm.output.csv, results, TABLE_COLUMNS)
     write_csv(sm.output.timings, timings, TABLE_COLUMNS)

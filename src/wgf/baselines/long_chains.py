@@ -4,10 +4,11 @@ The chains run on the target whitened by its Laplace approximation (``θ = m + L
 ``m`` the mode and ``L Lᵀ`` the inverse Hessian there): a constant linear change of variables,
 so the chains stay exact MCMC for the target while one shared step size suits every coordinate.
 They start from the Laplace approximation with ``init_scale`` × its spread, adapt the step size
-during ``burn_in`` (and at its half re-whiten by the chains' own covariance), then keep every
-``thin``-th state. Overdispersed starts (``init_scale`` 1.5 on logreg_cancer) leave a fifth of
-the chains stuck far out, where the logistic likelihood is much stiffer than at the mode: R̂
-1.44 after 1500 steps; from half the Laplace spread every chain reaches the bulk (R̂ 1.007).
+during ``burn_in`` (and at its half re-whiten by the chains' own covariance, given more than 2d
+chains), then keep every ``thin``-th state. Overdispersed starts (``init_scale`` 1.5 on
+logreg_cancer) leave a fifth of the chains stuck far out, where the logistic likelihood is much
+stiffer than at the mode: R̂ 1.44 after 1500 steps; from half the Laplace spread every chain
+reaches the bulk (R̂ 1.007).
 Convergence is required, not hoped for: the rank-normalised split-R̂ of every coordinate must
 be at most ``rhat_max`` (Vehtari et al. 2021), and the bulk ESS is reported beside it.
 
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..config import DEFAULTS
 from ..evaluation.convergence import bulk_ess, convergence_summary, split_rhat
 from ..targets import Target
 from .chains import MALA
@@ -44,21 +46,26 @@ class NotConverged(RuntimeError):
     """The chains disagree (R̂ above the limit): the sample cannot serve as a reference."""
 
 
+_R = DEFAULTS["reference_sample"]
+
+
 @dataclass(frozen=True)
 class LongChainSettings:
-    """``reference_sample`` config block: chains, adaptation, thinning and the R̂ limit."""
+    """The ``reference_sample`` config block (its defaults are the config's): chains,
+    adaptation, thinning and the R̂ limit."""
 
-    chains: int = 120
-    burn_in: int = 2000
-    thin: int = 10
-    step_size: float = 0.3
-    target_accept: float = 0.574
-    init_scale: float = 0.5
-    rhat_max: float = 1.01
-    seed: int = 1
+    chains: int = _R["chains"]
+    burn_in: int = _R["burn_in"]
+    thin: int = _R["thin"]
+    step_size: float = _R["step_size"]
+    target_accept: float = _R["target_accept"]
+    init_scale: float = _R["init_scale"]
+    rhat_max: float = _R["rhat_max"]
+    seed: int = _R["seed"]
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LongChainSettings:
+        """The settings from the config block (its ``targets`` list is the plan's)."""
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -147,9 +154,10 @@ def reference_sample(
     steps = s.burn_in + draws * s.thin
     evaluations = 0
     for k in range(1, steps + 1):
-        if k == s.burn_in // 2 + 1:
+        if k == s.burn_in // 2 + 1 and s.chains > 2 * target.dim:
             # halfway through burn-in, whiten by the chains' own mean and covariance instead of
-            # the Laplace approximation (frozen from here: exact MCMC after burn-in)
+            # the Laplace approximation (frozen from here: exact MCMC after burn-in); with fewer
+            # chains than 2d their covariance is too noisy (or singular), and Laplace stays
             theta = white.to_target(state.x)
             centred = theta - theta.mean(0)
             cov = centred.T @ centred / (len(theta) - 1)

@@ -27,6 +27,7 @@ __all__ = [
     "main_markdown",
     "published_markdown",
     "reference_markdown",
+    "reference_sample_note",
     "reference_table_rows",
     "summarise",
 ]
@@ -143,8 +144,31 @@ def _seeds(sub: list[dict[str, Any]]) -> int:
     return max((s["n"] for s in sub if s["method"] != FLOOR_METHOD), default=0)
 
 
-def main_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str] = HEADLINE) -> str:
-    """``main.md``: the headline metrics of every run, one table per target."""
+def reference_sample_note(info: dict[str, Any]) -> str:
+    """The line above a target's rows when it is scored against long chains (``info``: the
+    chains' record in its floor file)."""
+    return (
+        f"No exact sampler: every metric is against a reference sample of "
+        f"{info['n_chains']:.0f} long MALA chains ({info['burn_in']} burn-in steps, thinned by "
+        f"{info['thin']}; split-R̂ max {info['rhat_max']:.4f}, bulk ESS min "
+        f"{info['ess_bulk_min']:.0f}), and `{FLOOR_METHOD}` is reference against reference "
+        "(disjoint chains)."
+    )
+
+
+def _notes(notes: dict[str, str] | None) -> Callable[[list[dict[str, Any]]], list[str]]:
+    """A target's note (if any) as the preface of its table."""
+    notes = notes or {}
+    return lambda sub: [notes[sub[0]["target"]], ""] if sub and sub[0]["target"] in notes else []
+
+
+def main_markdown(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str] = HEADLINE,
+    notes: dict[str, str] | None = None,
+) -> str:
+    """``main.md``: the headline metrics of every run, one table per target (``notes``: a line
+    above a target's table)."""
     lines = ["# Main results", "", "Mean ± standard deviation over seeds. " + FLOOR_NOTE]
     lines += [KSD_NOTE, ""]
     lines += _per_target(
@@ -153,13 +177,14 @@ def main_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str] = HEADL
         (),
         ("method", "divergence"),
         lambda method, div, sub: [method, div],
-        lambda sub: [f"{_seeds(sub)} seed(s).", ""],
+        lambda sub: [f"{_seeds(sub)} seed(s).", "", *_notes(notes)(sub)],
     )
     return "\n".join(lines)
 
 
-def comparison_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """``comparison.md``: every method × metric with the cost columns, one table per target."""
+def comparison_markdown(rows: Sequence[dict[str, Any]], notes: dict[str, str] | None = None) -> str:
+    """``comparison.md``: every method × metric with the cost columns, one table per target
+    (``notes`` as for :func:`main_markdown`)."""
 
     def lead(method: str, div: str, sub: list[dict[str, Any]]) -> list[str]:
         n = max(s["n"] for s in sub if s["method"] == method and s["divergence"] == div)
@@ -192,6 +217,7 @@ def comparison_markdown(rows: Sequence[dict[str, Any]]) -> str:
         COMPARISON_COST,
         ("method", "kind", "divergence", "n seeds"),
         lead,
+        _notes(notes),
     )
     return "\n".join(lines)
 

@@ -39,6 +39,13 @@ def test_reference_config_defaults_are_the_config_defaults():
     assert asdict(ReferenceConfig()) == expected
 
 
+def test_long_chain_settings_defaults_are_the_config_defaults():
+    from wgf.baselines.long_chains import LongChainSettings
+
+    expected = {k: v for k, v in DEFAULTS["reference_sample"].items() if k != "targets"}
+    assert asdict(LongChainSettings()) == expected
+
+
 def test_config_yaml_states_no_setting_that_contradicts_the_defaults():
     """config.yaml holds the paper's grid; every other key it states is the default itself."""
     stated = yaml.safe_load((REPO / "config.yaml").read_text())
