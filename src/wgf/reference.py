@@ -258,6 +258,11 @@ def _iw_ml(
                 floor = temper_schedule(cfg.temper_start, cfg.temper_fraction, r, rounds)
                 beta = max(floor, _adaptive_beta(e, log_prop, beta, cfg.ess_target))
             log_w = -beta * e - log_prop
+            # a point whose energy or proposal density overflowed (the funnel's e^{-v} far out
+            # in its neck) carries no weight, rather than a NaN that poisons every weight
+            log_w = torch.where(torch.isfinite(log_w), log_w, torch.full_like(log_w, -math.inf))
+            if not torch.isfinite(log_w).any():
+                raise FloatingPointError(f"reference flow: no finite importance weight, round {r}")
             probs = torch.softmax(log_w, 0)
             ess = ess_fraction(log_w)
         losses = []
