@@ -93,6 +93,25 @@ def job_counts(output: str) -> dict[str, int]:
     return counts
 
 
+# --------------------------------------------------------------------------- targets
+
+
+def assert_score_is_minus_grad_energy(
+    target: Any, x: Any, rtol: float, atol: float, log_p_rtol: float, log_p_atol: float
+) -> None:
+    """A target's analytic ``score`` and ``log_prob_and_score`` against autograd's ``−∇E`` at
+    ``x``, and the latter's log-density against ``−E``."""
+    import torch
+
+    leaf = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(-target.energy(leaf).sum(), leaf)
+    x = x.detach()
+    torch.testing.assert_close(target.score(x), grad, rtol=rtol, atol=atol)
+    log_p, score = target.log_prob_and_score(x)
+    torch.testing.assert_close(score, grad, rtol=rtol, atol=atol)
+    torch.testing.assert_close(log_p, -target.energy(x), rtol=log_p_rtol, atol=log_p_atol)
+
+
 # --------------------------------------------------------------------------- fixtures
 
 

@@ -54,8 +54,7 @@ def break_even(
 
     For that metric and for the mode-weight TV: the first MALA budget (steps per chain) whose
     mean over seeds reaches the one-step method's mean, its target evaluations and wall time per
-    sample,
-    and the break-even sample counts ``n* = training cost / (MALA cost per sample − one-step
+    sample, and the break-even sample counts ``n* = training cost / (MALA cost per sample − one-step
     cost per sample)`` in target evaluations and in wall time. Where MALA never reaches the
     level within its budgets, ``reached`` is False and ``n*`` is an upper bound computed with
     MALA's largest budget (MALA would need more). ``None`` without one-step rows or a curve.

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import assert_score_is_minus_grad_energy
 from wgf.targets import TargetError, build_target, load_target, save_target
 from wgf.targets.funnel import Funnel, funnel10
 
@@ -45,12 +46,7 @@ def test_log_z_by_quadrature_in_two_dimensions():
 def test_score_is_the_gradient_of_minus_the_energy():
     target = funnel10()
     x = torch.randn(64, 10, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    x.requires_grad_(True)
-    (grad,) = torch.autograd.grad(-target.energy(x).sum(), x)
-    log_p, score = target.log_prob_and_score(x.detach())
-    assert torch.allclose(score, grad, atol=1e-10, rtol=1e-10)
-    assert torch.allclose(log_p, -target.energy(x.detach()), atol=1e-10)
-    assert torch.allclose(target.score(x.detach()), grad, atol=1e-10)
+    assert_score_is_minus_grad_energy(target, x, 1e-10, 1e-10, log_p_rtol=1e-5, log_p_atol=1e-10)
 
 
 def test_exact_samples_have_the_funnels_moments():

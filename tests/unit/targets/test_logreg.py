@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import assert_score_is_minus_grad_energy
 from wgf.targets import TargetError, build_target, exact_samples, load_target, save_target
 from wgf.targets.logreg import (
     BREAST_CANCER_SHA256,
@@ -96,12 +97,7 @@ def test_energy_matches_slow_loop(target):
 
 def test_score_is_minus_grad_energy(target):
     theta = _theta(64, seed=1)
-    leaf = theta.clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(-target.energy(leaf).sum(), leaf)
-    torch.testing.assert_close(target.score(theta), grad, rtol=1e-8, atol=1e-8)
-    log_p, score = target.log_prob_and_score(theta)
-    torch.testing.assert_close(score, grad, rtol=1e-8, atol=1e-8)
-    torch.testing.assert_close(log_p, -target.energy(theta), rtol=1e-13, atol=1e-10)
+    assert_score_is_minus_grad_energy(target, theta, 1e-8, 1e-8, log_p_rtol=1e-13, log_p_atol=1e-10)
 
 
 def test_batched_equals_row_by_row(target):

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from tests.conftest import assert_score_is_minus_grad_energy
 from wgf.targets import TargetError, build_target, gmm40_means
 
 # The first, second and last means of the FAB / (i)DEM 40-mode benchmark, as those projects draw
@@ -35,12 +36,8 @@ def test_score_is_minus_grad_energy(name):
     target = build_target(name)
     x = target.sample(64, torch.Generator().manual_seed(0)).double()
     x = x + 0.3 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1), dtype=x.dtype)
-    xg = x.clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(-target.energy(xg).sum(), xg)
-    torch.testing.assert_close(target.score(x), grad, rtol=1e-9, atol=1e-9)
-    log_p, score = target.log_prob_and_score(x)  # one pass over the components
-    torch.testing.assert_close(score, grad, rtol=1e-9, atol=1e-9)
-    torch.testing.assert_close(log_p, -target.energy(x), rtol=1e-12, atol=1e-10)
+    # log_prob_and_score: one pass over the components
+    assert_score_is_minus_grad_energy(target, x, 1e-9, 1e-9, log_p_rtol=1e-12, log_p_atol=1e-10)
 
 
 def test_gmm8_log_z_by_quadrature():
