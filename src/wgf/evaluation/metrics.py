@@ -2,7 +2,8 @@
 
 All functions accept numpy arrays or torch tensors of shape ``(n, d)`` (a 1-D
 array is read as ``n`` samples in one dimension) and return Python floats or
-numpy arrays. The module depends only on numpy, torch and POT.
+numpy arrays. The module depends only on numpy, torch and POT; POT (and the scipy it brings,
+about 2 s of a job's start-up) is imported by the optimal-transport metrics alone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import ot
 import torch
 
 __all__ = [
@@ -207,6 +207,8 @@ def w2(x: Any, y: Any, max_points: int = 5000) -> float:
     Euclidean cost; the cost matrix is n×m, so sizes above ``max_points`` are
     refused rather than risking memory exhaustion.
     """
+    import ot
+
     xa, ya = _as_pair(x, y)
     if max(xa.shape[0], ya.shape[0]) > max_points:
         raise ValueError(
@@ -240,6 +242,8 @@ def _entropic_ot(a: np.ndarray, b: np.ndarray, cost: np.ndarray, eps: float) -> 
     every row and column; the fast scaling algorithm is used, with the
     log-domain solver as a fallback if it fails to reach the marginals.
     """
+    import ot
+
     shifted = cost - cost.min(axis=1, keepdims=True)
     shifted -= shifted.min(axis=0, keepdims=True)
     kwargs = {"numItermax": _SINKHORN_MAX_ITER, "stopThr": _SINKHORN_TOL}
@@ -264,6 +268,8 @@ def sinkhorn_divergence(x: Any, y: Any, reg: float = 0.05) -> float:
     equals |c|² exactly for any eps. Tiny negatives from rounding are clipped.
     Every term is solved with POT's Sinkhorn.
     """
+    import ot
+
     xa, ya = _as_pair(x, y)
     if not reg > 0:
         raise ValueError(f"reg must be positive; got {reg}")

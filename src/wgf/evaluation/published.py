@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import ot
 import torch
 
 from ..targets import GaussianMixture
@@ -24,6 +23,8 @@ def published_protocol(
     """x-W2 of the first ``n`` ``samples`` against ``n`` exact samples drawn with ``seed``, by
     exact OT on squared Euclidean costs (``ot.emd2``, then the square root), and the TV of the
     generated samples' mode weights (nearest-component assignment)."""
+    import ot  # on use: see wgf.evaluation.metrics
+
     x = np.asarray(samples[:n], dtype=np.float64)
     exact = target.sample(n, torch.Generator().manual_seed(seed)).double().numpy()
     cost = ot.dist(x, exact, metric="sqeuclidean")
