@@ -24,9 +24,21 @@ class Target:
     dim: int
     log_z: float | None = None
     exact: bool = False
+    #: The coordinates (horizontal, vertical) a samples figure shows when ``d > 2``: where the
+    #: target's structure is seen (the funnel's neck, two of the many-well's wells).
+    plot_pair: tuple[int, int] = (0, 1)
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def pair_log_prob(self, xy: torch.Tensor) -> torch.Tensor | None:
+        """The normalised log-density of the ``plot_pair`` marginal at ``(n, 2)`` points, or
+        None where it has no closed form (the figure then shows samples alone)."""
+        return None
+
+    def coordinate_label(self, k: int) -> str:
+        """Axis label of coordinate ``k`` (0-based) in figures."""
+        return f"$x_{{{k + 1}}}$"
 
     def log_prob_unnorm(self, x: torch.Tensor) -> torch.Tensor:
         return -self.energy(x)

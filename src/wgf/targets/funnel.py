@@ -23,6 +23,7 @@ class Funnel(Target):
     factors, so ``log Z = log σ_v + (d/2) log 2π`` is non-trivial (as for the mixtures)."""
 
     exact = True
+    plot_pair = (1, 0)  # x₁ across, v up: the neck at the bottom
 
     def __init__(self, dim: int = 10, v_std: float = 3.0, name: str = "funnel") -> None:
         self.name = name
@@ -33,6 +34,16 @@ class Funnel(Target):
         if not math.isfinite(self.v_std) or self.v_std <= 0:
             raise TargetError(f"v_std must be positive and finite, got {v_std!r}")
         self.log_z = math.log(self.v_std) + 0.5 * self.dim * math.log(2 * math.pi)
+
+    def pair_log_prob(self, xy: torch.Tensor) -> torch.Tensor:
+        """``log N(v; 0, σ_v²) + log N(x₁; 0, eᵛ)`` at rows ``(x₁, v)``."""
+        x1, v = xy[:, 0], xy[:, 1]
+        log_2pi = math.log(2 * math.pi)
+        log_v = -0.5 * (v / self.v_std).square() - math.log(self.v_std) - 0.5 * log_2pi
+        return log_v - 0.5 * (x1.square() * torch.exp(-v) + v + log_2pi)
+
+    def coordinate_label(self, k: int) -> str:
+        return "$v$" if k == 0 else f"$x_{{{k}}}$"
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
         v, rest = x[:, 0], x[:, 1:]

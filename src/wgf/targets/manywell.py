@@ -73,8 +73,22 @@ class ManyWell(Target):
             raise TargetError(f"dim must be an even integer ≥ 2, got {dim!r}")
         self.n_wells = self.dim // 2
         consts = double_well_constants()
-        self.log_z = self.n_wells * (consts["log_z1"] + 0.5 * math.log(2 * math.pi))
+        self.log_z1 = consts["log_z1"]
+        self.log_z = self.n_wells * (self.log_z1 + 0.5 * math.log(2 * math.pi))
         self.deep_weight = consts["deep_weight"]
+
+    @property
+    def plot_pair(self) -> tuple[int, int]:
+        """The double-well coordinates of the first two wells (x₁, x₃): four modes."""
+        return (0, 2) if self.n_wells >= 2 else (0, 1)
+
+    def pair_log_prob(self, xy: torch.Tensor) -> torch.Tensor:
+        """The exact marginal of :attr:`plot_pair`: two independent double-well marginals
+        ``e^{−a x − b x² − c x⁴} / Z₁`` (or one and ``N(0, 1)`` when d = 2)."""
+        first = -_well_energy(xy[:, 0]) - self.log_z1
+        if self.n_wells >= 2:
+            return first - _well_energy(xy[:, 1]) - self.log_z1
+        return first - 0.5 * xy[:, 1].square() - 0.5 * math.log(2 * math.pi)
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
         x1, x2 = x[:, 0::2], x[:, 1::2]

@@ -53,6 +53,8 @@ TARGETS = {
     "gmm2hard16": lambda: build_target("gmm2hard16"),
     "energy2": lambda: _energy_target(2),
     "energy3": lambda: _energy_target(3),
+    "funnel10": lambda: build_target("funnel10"),  # the (x₁, v) pair over its exact contours
+    "manywell32": lambda: build_target("manywell32"),  # (x₁, x₃)
 }
 
 

@@ -86,3 +86,20 @@ def test_registry_and_stored_spec(tmp_path):
 def test_bad_parameters(params, message):
     with pytest.raises(TargetError, match=message):
         build_target("f", {"kind": "funnel", "params": params})
+
+
+def test_the_figures_pair_marginal_is_the_exact_normalised_density():
+    """(x₁, v): integrating x₁ out (on a grid scaled by e^{v/2}) leaves N(v; 0, 9), and the
+    whole marginal integrates to 1 (trapezoid error ≪ 1e-6 at these grids)."""
+    target = Funnel()
+    assert target.plot_pair == (1, 0) and target.coordinate_label(0) == "$v$"
+    v = torch.linspace(-20, 20, 2001, dtype=torch.float64)
+    t = torch.linspace(-12, 12, 2401, dtype=torch.float64)
+    scale = torch.exp(v / 2)
+    x1 = scale[:, None] * t[None, :]
+    pts = torch.stack([x1.ravel(), v.repeat_interleave(len(t))], 1)
+    p = target.pair_log_prob(pts).exp().reshape(x1.shape)
+    p_v = torch.trapezoid(p, t, dim=1) * scale
+    exact_v = torch.exp(-0.5 * (v / 3) ** 2) / (3 * math.sqrt(2 * math.pi))
+    torch.testing.assert_close(p_v, exact_v, rtol=1e-6, atol=1e-12)
+    assert float(torch.trapezoid(p_v, v)) == pytest.approx(1.0, abs=1e-6)

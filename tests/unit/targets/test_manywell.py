@@ -103,3 +103,17 @@ def test_same_seed_same_samples_and_registry(tmp_path):
 def test_bad_dimension(dim):
     with pytest.raises(TargetError, match="even integer"):
         build_target("m", {"kind": "many_well", "params": {"dim": dim}})
+
+
+def test_the_figures_pair_marginal_is_the_exact_normalised_density():
+    """(x₁, x₃): the product of two double-well marginals, integrating to 1 with 0.8443² of its
+    mass in the deep-deep quadrant."""
+    target = ManyWell(32)
+    assert target.plot_pair == (0, 2)
+    g = torch.linspace(-4, 4, 1601, dtype=torch.float64)
+    xx, yy = torch.meshgrid(g, g, indexing="ij")
+    p = target.pair_log_prob(torch.stack([xx.ravel(), yy.ravel()], 1)).exp().reshape(xx.shape)
+    assert float(torch.trapezoid(torch.trapezoid(p, g, dim=1), g)) == pytest.approx(1, abs=1e-6)
+    deep = p[g > 0][:, g > 0]
+    h = float(g[1] - g[0])
+    assert float(deep.sum()) * h * h == pytest.approx(target.deep_weight**2, abs=2e-3)

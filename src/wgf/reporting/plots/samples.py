@@ -145,6 +145,8 @@ def _metric_lines(m: Mapping[str, Any], target: Target) -> list[str]:
         light = int(np.argmin(weights))
         add(f"mode_weight_{light}", "light mode {:.2f}" + f" (true {weights[light]:.2f})")
     add("mode_weight_max_error", "max |Δw| {:.2f}")
+    add("neck_fraction", "share v < −3: {:.3f}")
+    add("well_weight_error_max", "max well |Δw| {:.2f}")
     return lines[:3]
 
 
@@ -212,8 +214,9 @@ def plot_samples(
 
     2-D targets: scatter over contours of ``log p``. Higher-dimensional Gaussian mixtures:
     histogram of the projection on the axis joining the first two means against the exact
-    projected density (and ``exact``'s histogram). Other targets: scatter of the first two
-    coordinates. ``metrics[name]`` (if given) is summarised in a small box on the panel.
+    projected density (and ``exact``'s histogram). Other targets: scatter of the target's
+    ``plot_pair`` over that marginal's exact contours where it has them. ``metrics[name]`` (if
+    given) is summarised in a small box on the panel.
     """
     if not samples:
         raise ValueError("plot_samples: `samples` is empty; pass at least one {name: array}")
@@ -255,7 +258,7 @@ def plot_samples(
             assert isinstance(target, GaussianMixture)
             notes = _plot_projection(target, names, data, ref, flat, colors, ncols)
         else:
-            notes = _plot_pairs(names, data, ref, flat, colors, max_points)
+            notes = _plot_pairs(target, names, data, ref, flat, colors, max_points)
 
         for i, (name, ax) in enumerate(zip(names, flat, strict=False)):
             ax.set_title(label_for(name), color=colors[name], fontweight="bold")
@@ -353,7 +356,7 @@ def plot_lv_reference(
                 handles = _legend_handles("projection", ref is not None)
                 sub.legend(handles=handles, loc="outside lower center", ncol=len(handles))
             else:
-                notes = _plot_pairs(names, data, None, axes, colors, 4000)
+                notes = _plot_pairs(target, names, data, None, axes, colors, 4000)
             for i, (name, ax) in enumerate(zip(names, axes, strict=False)):
                 title = labels.get(target.name, {}).get(name, label_for(name))
                 ax.set_title(title, color=colors[name], fontweight="bold", fontsize=9)
@@ -495,6 +498,7 @@ def _density(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _plot_pairs(
+    target: Target,
     names: list[str],
     data: dict[str, np.ndarray],
     ref: np.ndarray | None,
@@ -502,14 +506,32 @@ def _plot_pairs(
     colors: dict[str, str],
     max_points: int,
 ) -> Notes:
-    pooled = np.concatenate([*data.values(), *([] if ref is None else [ref])])
-    lo, hi = np.percentile(pooled[:, :2], 0.5, axis=0), np.percentile(pooled[:, :2], 99.5, axis=0)
-    box = _square(lo, hi, pad=0.1)
+    """Scatter of the target's ``plot_pair`` over the exact contours of that 2-D marginal where
+    the target has them; the view spans the exact (or reference) sample where there is one."""
+    i, j = target.plot_pair
+    pairs = {k: v[:, [i, j]] for k, v in data.items()}
+    ref_pair = None if ref is None else ref[:, [i, j]]
+    view = ref_pair if ref_pair is not None else np.concatenate(list(pairs.values()))
+    lo, hi = np.percentile(view, 0.5, axis=0), np.percentile(view, 99.5, axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-9)
+    box = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
     width, height = box[1] - box[0], box[3] - box[2]
+    gx = np.linspace(box[0], box[1], _GRID)
+    gy = np.linspace(box[2], box[3], _GRID)
+    xx, yy = np.meshgrid(gx, gy)
+    grid = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], axis=1))
+    logp = target.pair_log_prob(grid)
+    z = None
+    if logp is not None:
+        z = logp.detach().double().numpy().reshape(xx.shape)
+        z = np.where(np.isfinite(z), z, -np.inf)
+        z = z - np.max(z)
     notes: Notes = {}
     for name, ax in zip(names, axes, strict=False):
-        if ref is not None:
-            r = subsample(ref, max_points, np.random.default_rng(1))
+        if z is not None:
+            _draw_contours(ax, xx, yy, z)
+        if ref_pair is not None:
+            r = subsample(ref_pair, max_points, np.random.default_rng(1))
             ax.scatter(
                 r[:, 0],
                 r[:, 1],
@@ -521,7 +543,7 @@ def _plot_pairs(
                 zorder=1,
                 label="exact samples",
             )
-        pts = subsample(data[name], max_points, np.random.default_rng(0))
+        pts = subsample(pairs[name], max_points, np.random.default_rng(0))
         ax.scatter(
             pts[:, 0],
             pts[:, 1],
@@ -533,8 +555,15 @@ def _plot_pairs(
             zorder=2,
             label="samples",
         )
-        _plane_axes(ax, box)
-        fx, fy = (pts[:, 0] - box[0]) / width, (pts[:, 1] - box[2]) / height
+        ax.set_xlim(box[0], box[1])
+        ax.set_ylim(box[2], box[3])
+        ax.set_xlabel(target.coordinate_label(i))
+        ax.set_ylabel(target.coordinate_label(j))
+        ax.locator_params(nbins=5)
+        x = pairs[name]
+        fx, fy = (x[:, 0] - box[0]) / width, (x[:, 1] - box[2]) / height
+        outside = float(np.mean((fx < 0) | (fx > 1) | (fy < 0) | (fy > 1))) if len(x) else 0.0
+        extra = [f"{100 * outside:.1f}% outside view"] if outside >= 0.005 else []
         empty = np.zeros(1)
-        notes[name] = (_emptiest_corner_2d(fx, fy, empty, empty, empty), [])
+        notes[name] = (_emptiest_corner_2d(fx, fy, empty, empty, empty), extra)
     return notes
