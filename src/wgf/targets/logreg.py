@@ -65,6 +65,10 @@ class LogisticRegression(Target):
             )
         return self._cast[key]
 
+    def coordinate_label(self, k: int) -> str:
+        """``θ_k``, 0-based as the design matrix's columns (``θ₀``: the intercept, if any)."""
+        return f"$\\theta_{{{k}}}$"
+
     def energy(self, x: torch.Tensor) -> torch.Tensor:
         features, xty = self._constants(x)
         nll = _softplus(x @ features.T).sum(-1) - x @ xty

@@ -165,3 +165,9 @@ def test_bad_data():
         LogisticRegression(np.ones((3, 2)), [0, 1], 1.0)
     with pytest.raises(TargetError, match="finite"):
         LogisticRegression(np.full((2, 2), np.nan), [0, 1], 1.0)
+
+
+def test_figures_label_the_coefficients():
+    target = build_target("logreg_cancer")
+    assert target.plot_pair == (0, 1)
+    assert [target.coordinate_label(k) for k in (0, 1)] == ["$\\theta_{0}$", "$\\theta_{1}$"]
