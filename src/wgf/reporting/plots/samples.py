@@ -5,7 +5,7 @@ the axis joining the first two modes, or pairwise scatter plots; and the LV-refe
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,20 +72,29 @@ def _square(lo: np.ndarray, hi: np.ndarray, pad: float = 0.05) -> tuple[float, f
 
 
 def _log_density_grid(
-    target: Target, box: tuple[float, float, float, float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    log_density: Callable[[torch.Tensor], torch.Tensor | None],
+    box: tuple[float, float, float, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A ``_GRID²`` mesh over ``box`` and ``log_density`` on it, shifted to a maximum of 0
+    (``None`` where ``log_density`` returns None: no closed form to draw)."""
     gx = np.linspace(box[0], box[1], _GRID)
     gy = np.linspace(box[2], box[3], _GRID)
     xx, yy = np.meshgrid(gx, gy)
     pts = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], axis=1))
     with torch.no_grad():
-        try:
-            logp = -target.energy(pts)
-        except RuntimeError:  # a user energy that only accepts float32
-            logp = -target.energy(pts.float())
+        logp = log_density(pts)
+    if logp is None:
+        return xx, yy, None
     z = logp.detach().double().cpu().numpy().reshape(xx.shape)
     z = np.where(np.isfinite(z), z, -np.inf)
     return xx, yy, z - np.max(z)
+
+
+def _minus_energy(target: Target, pts: torch.Tensor) -> torch.Tensor:
+    try:
+        return -target.energy(pts)
+    except RuntimeError:  # a user energy that only accepts float32
+        return -target.energy(pts.float())
 
 
 def _draw_contours(ax: Axes, xx: np.ndarray, yy: np.ndarray, z: np.ndarray) -> None:
@@ -404,7 +413,7 @@ def _plot_2d(
         allx = np.concatenate(list(data.values()))
         lo, hi = np.percentile(allx, 0.5, axis=0), np.percentile(allx, 99.5, axis=0)
         box = _square(lo, hi, pad=0.15)
-    xx, yy, z = _log_density_grid(target, box)
+    xx, yy, z = _log_density_grid(lambda pts: _minus_energy(target, pts), box)
     width, height = box[1] - box[0], box[3] - box[2]
     gmass = np.exp(z)
     gmass = gmass / gmass.sum()
@@ -516,16 +525,7 @@ def _plot_pairs(
     pad = 0.1 * np.maximum(hi - lo, 1e-9)
     box = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
     width, height = box[1] - box[0], box[3] - box[2]
-    gx = np.linspace(box[0], box[1], _GRID)
-    gy = np.linspace(box[2], box[3], _GRID)
-    xx, yy = np.meshgrid(gx, gy)
-    grid = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], axis=1))
-    logp = target.pair_log_prob(grid)
-    z = None
-    if logp is not None:
-        z = logp.detach().double().numpy().reshape(xx.shape)
-        z = np.where(np.isfinite(z), z, -np.inf)
-        z = z - np.max(z)
+    xx, yy, z = _log_density_grid(target.pair_log_prob, box)
     notes: Notes = {}
     for name, ax in zip(names, axes, strict=False):
         if z is not None:
