@@ -121,6 +121,14 @@ def check_config(config: dict[str, Any]) -> list[str]:
                 f"config key 'diagnostics.fields.targets[{i}]': {name} is not a 2-D mixture "
                 "(the vector fields need d = 2 and log Z)"
             )
+    chains = plan.reference_sample_targets(config)
+    for i, name in enumerate(config["figures"]["marginals"]["targets"]):
+        t = targets.get(name)
+        if t is not None and not (t.exact or name in chains):
+            raise ConfigError(
+                f"config key 'figures.marginals.targets[{i}]': {name} has neither exact samples "
+                "nor a long-chain reference (add it to reference_sample.targets)"
+            )
     for i, name in enumerate(config["evaluation"]["published_protocol"]["targets"]):
         if name in targets and not isinstance(targets[name], GaussianMixture):
             raise ConfigError(

@@ -26,6 +26,7 @@ __all__ = [
     "f_divergences",
     "fields_targets",
     "load",
+    "marginals_targets",
     "lv_reference_runs",
     "onestep_methods",
     "prepare",
@@ -224,6 +225,12 @@ def reference_sample_targets(config: dict[str, Any]) -> list[str]:
 def comparison_targets(config: dict[str, Any]) -> list[str]:
     """Configured targets of ``figures.comparison.targets``."""
     return resolve.configured(config, config["figures"]["comparison"]["targets"])
+
+
+def marginals_targets(config: dict[str, Any]) -> list[str]:
+    """Configured targets of ``figures.marginals.targets`` (exact or reference samples: checked
+    by the first job)."""
+    return resolve.configured(config, config["figures"]["marginals"]["targets"])
 
 
 def published_targets(config: dict[str, Any]) -> list[str]:

@@ -152,6 +152,36 @@ rule figure_comparison:
         "../scripts/figure_comparison.py"
 
 
+rule figure_marginals:
+    """Every coordinate's marginal of every method (all the grid's generators and baselines)
+    against the exact or long-chain sample (figures.marginals.targets)."""
+    input:
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
+        samples=lambda w: comparison_panels(w.target, DIVERGENCES)[1],
+    output:
+        pdf="results/figures/marginals_{target}.pdf",
+        png=report(
+            "results/figures/marginals_{target}.png",
+            caption="../report/marginals.rst",
+            category="Samples",
+            labels={"target": "{target}"},
+        ),
+    log:
+        "results/logs/figure_marginals/{target}.log",
+    benchmark:
+        "results/benchmarks/figure_marginals/{target}.tsv"
+    conda:
+        ENV
+    params:
+        names=lambda w: comparison_panels(w.target, DIVERGENCES)[0],
+        reference=lambda w: (
+            "long-chain reference" if w.target in LONG_CHAIN_TARGETS else "exact"
+        ),
+    script:
+        "../scripts/figure_marginals.py"
+
+
 rule table_published:
     """A target in the DEM/iDEM protocol: n vs n exact samples, x-W2 by exact OT, mode TV."""
     input:

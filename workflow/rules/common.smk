@@ -30,6 +30,7 @@ FIELDS_TARGETS = wgf.plan.fields_targets(CONFIG)
 # Targets scored against long MALA chains instead of exact samples (rule reference_sample).
 LONG_CHAIN_TARGETS = wgf.plan.reference_sample_targets(CONFIG)
 COMPARISON_TARGETS = wgf.plan.comparison_targets(CONFIG)
+MARGINALS_TARGETS = wgf.plan.marginals_targets(CONFIG)
 PUBLISHED_TARGETS = wgf.plan.published_targets(CONFIG)
 REGIONAL = wgf.plan.regional_response_target(CONFIG)
 DIAGNOSTICS = CONFIG["diagnostics"]
@@ -135,11 +136,11 @@ def long_chain_floor_inputs(wildcards):
     return {}
 
 
-def comparison_panels(target):
-    """Panels of the comparison figure: the main grid's reverse/forward-KL generators and every
-    baseline, at seed figures.seed."""
+def comparison_panels(target, divergences=("reverse_kl", "forward_kl")):
+    """Panels of the comparison figure: the main grid's generators of ``divergences`` (the
+    reverse/forward-KL pair by default) and every baseline, at seed figures.seed."""
     seed = [CONFIG["figures"]["seed"]]
-    divs = [d for d in ("reverse_kl", "forward_kl") if d in DIVERGENCES]
+    divs = [d for d in divergences if d in DIVERGENCES]
     names = [f"generator {d}" for d in divs] + list(BASELINES)
     main = lambda name: runs(target, name, seed, divs) if divs else []
     paths = main("samples.npy") + baseline_runs("samples.npy", [target], seeds=seed)
@@ -164,6 +165,7 @@ def final_outputs():
         "results/tables/comparison.md",
         "results/tables/comparison.csv",
         *expand("results/figures/comparison_{target}.pdf", target=COMPARISON_TARGETS),
+        *expand("results/figures/marginals_{target}.pdf", target=MARGINALS_TARGETS),
         *expand(
             "results/tables/{target}_published_protocol.md", target=PUBLISHED_TARGETS
         ),

@@ -112,6 +112,10 @@ DEFAULTS: dict[str, Any] = {
         },
         # results/figures/comparison_{target}.pdf: every method's samples (2-D targets).
         "comparison": {"targets": ["gmm8"]},
+        # results/figures/marginals_{target}.pdf: every coordinate's marginal of every method
+        # (main-grid generators and baselines, figures.seed) against the exact or long-chain
+        # sample; listed targets that are configured (d > 2, with exact or reference samples).
+        "marginals": {"targets": ["funnel10", "manywell32", "logreg_cancer"]},
         # results/figures/asymptotics_{target}.pdf and results/tables/asymptotics_{target}.md:
         # SCIENCE.md's claim that every f-divergence drift has the same fixed point, tested by
         # long runs (one seed, the target's settings with the schedules stretched over `steps`;

@@ -118,6 +118,18 @@ TARGETS = [
         {"targets": {"g": {"kind": "gmm8", "generator": {"latent_dim": 3}}}},
         "targets.g.generator.latent_dim",
     ),
+    (
+        {
+            "targets": {
+                "e": {
+                    "kind": "energy",
+                    "params": {"function": "tests.energies:quadratic", "dim": 3},
+                }
+            },
+            "figures": {"marginals": {"targets": ["e"]}},
+        },
+        "figures.marginals.targets[0]",
+    ),
     ({"reference": {"proposal_loc": [0.0]}}, "reference.proposal_loc"),
     (
         {"targets": {"g": {"kind": "gmm8", "reference": {"proposal_loc": [0, 0, 0]}}}},
@@ -164,5 +176,5 @@ def test_bad_target_names_the_key(raw, key):
 
 
 def test_repository_configs_are_valid():
-    for path in ("config.yaml", "tests/smoke/config.yaml"):
+    for path in ("config.yaml", "config_extended.yaml", "tests/smoke/config.yaml"):
         jobs.check_config(plan.load(path))

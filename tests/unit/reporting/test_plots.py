@@ -227,3 +227,38 @@ def test_mala_cost_figure(tmp_path):
     path = tmp_path / "cost.pdf"
     plots.plot_mala_cost("gmm8", {"mala": curve}, {"generator_kde reverse_kl": 0.03}, best, [path])
     assert path.stat().st_size > 5_000
+
+
+def test_marginal_summary_is_standardised_by_the_reference() -> None:
+    rng = np.random.default_rng(0)
+    ref = rng.normal(3.0, 2.0, size=(20_000, 3))
+    own = plots.marginals.marginal_summary(ref, ref)
+    np.testing.assert_allclose(own["mean_error"], 0.0, atol=1e-12)
+    np.testing.assert_allclose(own["std_ratio"], 1.0, rtol=1e-12)
+    # a N(0, 1) reference's quantiles 5/25/50/75/95 %: the sample's within a few MC errors
+    # (sd of a quantile ≈ sqrt(p(1-p)/n)/φ(z_p) ≤ 0.015 at n = 20 000)
+    z = np.array([-1.6449, -0.6745, 0.0, 0.6745, 1.6449])
+    np.testing.assert_allclose(own["quantiles"], np.repeat(z[:, None], 3, 1), atol=0.06)
+    moved = ref * np.array([1.0, 0.5, 1.0]) + np.array(
+        [4.0, 0.0, 0.0]
+    )  # +2 sd; half the sd (and mean)
+    other = plots.marginals.marginal_summary(moved, ref)
+    np.testing.assert_allclose(other["mean_error"], [2.0, -0.75, 0.0], atol=0.05)
+    np.testing.assert_allclose(other["std_ratio"], [1.0, 0.5, 1.0], rtol=0.03)
+
+
+def test_marginals_figure(tmp_path: Path) -> None:
+    target = build_target("logreg_cancer")
+    rng = np.random.default_rng(1)
+    ref = rng.standard_normal((2000, target.dim)) * 3.0
+    samples = {"generator forward_kl": ref[:1000] + 30.0, "mala": ref[1000:]}  # one off-range
+    paths = [tmp_path / "m.pdf", tmp_path / "m.png"]
+    plots.plot_marginals(target, samples, ref, paths, reference_label="long-chain reference")
+    assert_figure(paths[1])
+    assert paths[0].stat().st_size > 1000
+    with pytest.raises(ValueError, match="reference"):
+        plots.plot_marginals(target, samples, ref[:, :3], paths)
+    with pytest.raises(ValueError, match="samples\\['mala'\\]"):
+        plots.plot_marginals(target, {"mala": ref[:, :3]}, ref, paths)
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_marginals(target, {}, ref, paths)
