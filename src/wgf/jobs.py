@@ -24,6 +24,7 @@ from .density.flows import Flow, save_flow
 from .divergences import get_divergence
 from .evaluation import evaluate_sampler, published_protocol, quality_monitor, score
 from .evaluation.monitor import TRAINING_EXACT
+from .evaluation.target_metrics import energies, energy_comparison
 from .generator import Generator
 from .io import redirect_output, save_npy, write_json
 from .reference import ReferenceConfig, ReferenceFit, ReferenceFlow, fit_reference
@@ -32,6 +33,7 @@ from .reporting.comparison import break_even, break_even_markdown, curve_summary
 from .reporting.rows import quality_metric, run_identity, run_rows, split_timing
 from .reporting.tables import (
     comparison_markdown,
+    energy_markdown,
     main_markdown,
     published_markdown,
     reference_markdown,
@@ -49,6 +51,7 @@ __all__ = [
     "build_target",
     "check_config",
     "comparison_table",
+    "energy_histograms",
     "evaluate_one_step",
     "exact_floor",
     "fields",
@@ -376,6 +379,37 @@ def comparison_table(
     if results:
         markdown += "\n" + break_even_markdown(results)
     return summarise(rows), results, markdown
+
+
+def energy_histograms(
+    target: Target,
+    samples: dict[str, Any],
+    reference: Any,
+    reference_label: str,
+) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Every set's energies and their histogram TV against the reference's: ``reference`` (the
+    exact or long-chain sample) where there is one, else MALA's chains (a user energy's only
+    distribution-level check, the caveat said in the table). Returns what the figure draws
+    (``energies``, ``reference``: its energies or None, ``reference_name``), the rows (with the
+    reference-vs-reference floor at the same size) and their markdown."""
+    own = {name: energies(target, x) for name, x in samples.items()}
+    if len(reference):
+        name, ref = reference_label, energies(target, reference)
+        caveat = ""
+    elif "mala" in own:
+        name, ref = "mala", own["mala"]
+        caveat = (
+            "No exact samples: the reference is MALA's chains (one sample per chain, at the "
+            "end of its budget), not an exact sample; a TV of 0 means agreement with MALA."
+        )
+    else:
+        drawn = {"energies": own, "reference": None, "reference_name": None}
+        rows = [{"method": m, "n": len(e), "mean_energy": float(e.mean())} for m, e in own.items()]
+        note = "No exact samples and no MALA baseline: energies only, nothing to compare with."
+        return drawn, rows, energy_markdown(target.name, rows, note)
+    rows = energy_comparison(own, ref, name)
+    drawn = {"energies": own, "reference": ref, "reference_name": name}
+    return drawn, rows, energy_markdown(target.name, rows, caveat)
 
 
 def mala_cost(

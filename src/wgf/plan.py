@@ -23,6 +23,7 @@ __all__ = [
     "asymptotics_runs",
     "baseline_params",
     "comparison_targets",
+    "energy_targets",
     "f_divergences",
     "fields_targets",
     "load",
@@ -231,6 +232,14 @@ def marginals_targets(config: dict[str, Any]) -> list[str]:
     """Configured targets of ``figures.marginals.targets`` (exact or reference samples: checked
     by the first job)."""
     return resolve.configured(config, config["figures"]["marginals"]["targets"])
+
+
+def energy_targets(config: dict[str, Any]) -> list[str]:
+    """Configured targets of ``figures.energy.targets``; null: every ``kind: energy`` target."""
+    names = config["figures"]["energy"]["targets"]
+    if names is None:
+        return [t for t, spec in config["targets"].items() if spec.get("kind") == "energy"]
+    return resolve.configured(config, names)
 
 
 def published_targets(config: dict[str, Any]) -> list[str]:

@@ -181,8 +181,11 @@ def test_a_users_own_energy_runs_every_rule(tmp_path):
     done = snakemake(work, "--cores", "2", config=mine, env=env)
     assert done.returncode == 0, done.stderr[-4000:]
     for target in ("ring", "banana"):
-        for figure in ("samples", "training", "mala_cost"):
+        for figure in ("samples", "training", "mala_cost", "energy"):
             assert (work / f"results/figures/{figure}_{target}.pdf").stat().st_size > 5000
+        energy = (work / f"results/tables/energy_{target}.md").read_text()
+        assert "| mala vs mala |" in energy and "| generator forward_kl |" in energy
+        assert "not an exact sample" in energy
     rows = [r for r in csv.DictReader(open(work / "results/tables/main.csv"))]
     ksd = {
         (r["target"], r["method"], r["divergence"]): float(r["value"])

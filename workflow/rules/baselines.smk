@@ -182,6 +182,39 @@ rule figure_marginals:
         "../scripts/figure_marginals.py"
 
 
+rule figure_energy:
+    """Every method's energy histogram and its TV against the exact or long-chain sample's, or
+    MALA's for a target with neither (figures.energy.targets; null: the user energies).
+    """
+    input:
+        spec=f"{TARGET}/target.json",
+        exact=f"{TARGET}/samples.npy",
+        samples=lambda w: comparison_panels(w.target, DIVERGENCES)[1],
+    output:
+        pdf="results/figures/energy_{target}.pdf",
+        png=report(
+            "results/figures/energy_{target}.png",
+            caption="../report/energy.rst",
+            category="Samples",
+            labels={"target": "{target}"},
+        ),
+        md="results/tables/energy_{target}.md",
+        csv="results/tables/energy_{target}.csv",
+    log:
+        "results/logs/figure_energy/{target}.log",
+    benchmark:
+        "results/benchmarks/figure_energy/{target}.tsv"
+    conda:
+        ENV
+    params:
+        names=lambda w: comparison_panels(w.target, DIVERGENCES)[0],
+        reference=lambda w: (
+            "long-chain reference" if w.target in LONG_CHAIN_TARGETS else "exact"
+        ),
+    script:
+        "../scripts/figure_energy.py"
+
+
 rule table_published:
     """A target in the DEM/iDEM protocol: n vs n exact samples, x-W2 by exact OT, mode TV."""
     input:

@@ -31,6 +31,7 @@ FIELDS_TARGETS = wgf.plan.fields_targets(CONFIG)
 LONG_CHAIN_TARGETS = wgf.plan.reference_sample_targets(CONFIG)
 COMPARISON_TARGETS = wgf.plan.comparison_targets(CONFIG)
 MARGINALS_TARGETS = wgf.plan.marginals_targets(CONFIG)
+ENERGY_TARGETS = wgf.plan.energy_targets(CONFIG)
 PUBLISHED_TARGETS = wgf.plan.published_targets(CONFIG)
 REGIONAL = wgf.plan.regional_response_target(CONFIG)
 DIAGNOSTICS = CONFIG["diagnostics"]
@@ -166,6 +167,7 @@ def final_outputs():
         "results/tables/comparison.csv",
         *expand("results/figures/comparison_{target}.pdf", target=COMPARISON_TARGETS),
         *expand("results/figures/marginals_{target}.pdf", target=MARGINALS_TARGETS),
+        *expand("results/figures/energy_{target}.pdf", target=ENERGY_TARGETS),
         *expand(
             "results/tables/{target}_published_protocol.md", target=PUBLISHED_TARGETS
         ),

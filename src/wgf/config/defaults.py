@@ -116,6 +116,10 @@ DEFAULTS: dict[str, Any] = {
         # (main-grid generators and baselines, figures.seed) against the exact or long-chain
         # sample; listed targets that are configured (d > 2, with exact or reference samples).
         "marginals": {"targets": ["funnel10", "manywell32", "logreg_cancer"]},
+        # results/figures/energy_{target}.pdf and results/tables/energy_{target}.md: every
+        # method's energy histogram and its TV against the exact or long-chain sample's, or
+        # MALA's where there is neither; null: every `kind: energy` target (a user's own).
+        "energy": {"targets": None},
         # results/figures/asymptotics_{target}.pdf and results/tables/asymptotics_{target}.md:
         # SCIENCE.md's claim that every f-divergence drift has the same fixed point, tested by
         # long runs (one seed, the target's settings with the schedules stretched over `steps`;

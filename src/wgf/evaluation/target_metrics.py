@@ -5,6 +5,9 @@ the funnel's neck and the many-well's well weights.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -13,6 +16,8 @@ from ..targets import Funnel, ManyWell, Target
 __all__ = [
     "ENERGY_BINS",
     "NECK",
+    "energies",
+    "energy_comparison",
     "energy_histogram_tv",
     "moment_errors",
     "target_metrics",
@@ -47,6 +52,52 @@ def energy_histogram_tv(
     p = np.histogram(reference, edges)[0] / len(reference)
     q = np.histogram(energies, edges)[0] / len(energies)
     return float(0.5 * (np.abs(p - q).sum() + (1.0 - q.sum())))
+
+
+def energies(target: Target, samples: np.ndarray | torch.Tensor) -> np.ndarray:
+    """``E(x)`` of every sample in float64 (float32 for a user energy that only takes it)."""
+    x = torch.as_tensor(samples).detach().cpu()
+    with torch.no_grad():
+        try:
+            e = target.energy(x.double())
+        except RuntimeError:
+            e = target.energy(x.float())
+    return e.double().numpy()
+
+
+def energy_comparison(
+    energies: Mapping[str, np.ndarray], reference: np.ndarray, reference_name: str
+) -> list[dict[str, Any]]:
+    """Each set's energy-histogram TV against half the reference's energies (the even draws),
+    with its floor: the other half against the same. Every set is cut to the half's size, so
+    the floor is the value at the same sample size. A set named ``reference_name`` (the
+    reference itself, e.g. MALA's chains for a user energy) is the floor and gets no row."""
+    ref = np.asarray(reference, dtype=np.float64)
+    if len(ref) < 4 or not np.isfinite(ref).all():
+        raise ValueError("energy_comparison: the reference's energies must be ≥ 4 finite values")
+    base, other = ref[0::2], ref[1::2][: len(ref[0::2])]
+    n = len(other)
+    rows = [
+        {
+            "method": f"{reference_name} vs {reference_name}",
+            "n": n,
+            "energy_tv": energy_histogram_tv(other, base),
+            "mean_energy": float(other.mean()),
+        }
+    ]
+    for name, e in energies.items():
+        if name == reference_name:
+            continue
+        e = np.asarray(e, dtype=np.float64)[:n]
+        rows.append(
+            {
+                "method": name,
+                "n": len(e),
+                "energy_tv": energy_histogram_tv(e, base),
+                "mean_energy": float(np.mean(e)),
+            }
+        )
+    return rows
 
 
 def w1_1d(a: np.ndarray, b: np.ndarray) -> float:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..evaluation.target_metrics import ENERGY_BINS
 from .rows import FLOOR_METHOD, kind_of
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "REFERENCE_COLUMNS",
     "SUMMARY_COLUMNS",
     "comparison_markdown",
+    "energy_markdown",
     "fmt",
     "main_markdown",
     "published_markdown",
@@ -263,6 +265,32 @@ REFERENCE_COLUMNS = (
     "fit_cpu_s",
     "steps",
 )
+
+
+def energy_markdown(target: str, rows: Sequence[dict[str, Any]], note: str = "") -> str:
+    """One target's energy-histogram TV per method (rows of
+    :func:`wgf.evaluation.target_metrics.energy_comparison`; the first, ``X vs X``, its floor)."""
+    tv = any("energy_tv" in r for r in rows)
+    lines = [f"# Energy histograms: {target}", ""]
+    if tv:
+        lines += [
+            f"Total variation of the energy histograms ({ENERGY_BINS} equal bins over the "
+            "reference's range, as DiKL reports), every set cut to half the reference's size "
+            "and scored against its even draws; the first row is the floor, the odd draws "
+            "against the even ones.",
+            "",
+        ]
+    if note:
+        lines += [note, ""]
+    head = "| method | n | energy TV | mean E |" if tv else "| method | n | mean E |"
+    lines += [head, "|---|---|---|---|" if tv else "|---|---|---|"]
+    for r in rows:
+        cells = [str(r["method"]), str(r["n"])]
+        if tv:
+            cells.append(format(r["energy_tv"], ".3f"))
+        cells.append(format(r["mean_energy"], ".4g"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def reference_table_rows(infos: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

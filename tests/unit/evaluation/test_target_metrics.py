@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from wgf.evaluation.target_metrics import (
+    energies,
+    energy_comparison,
     energy_histogram_tv,
     moment_errors,
     target_metrics,
@@ -94,3 +96,27 @@ def test_the_failures_each_metric_is_for():
     got = target_metrics(wells, deep, wells.sample(20_000, gen))
     assert got["well_weight_error_max"] == pytest.approx(1 - wells.deep_weight, abs=1e-12)
     assert got["energy_tv"] > 0.1
+
+
+def test_energy_comparison_floor_first_and_at_the_same_size():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=20_000)
+    same = rng.normal(size=30_000)  # cut to the half's 10 000
+    rows = energy_comparison({"same": same, "far": ref + 50.0, "mala": ref}, ref, "mala")
+    assert [r["method"] for r in rows] == ["mala vs mala", "same", "far"]  # the reference: floor
+    assert all(r["n"] == 10_000 for r in rows)
+    floor, same_tv, far_tv = (r["energy_tv"] for r in rows)
+    # two independent n-sets on 200 bins: TV is Monte-Carlo noise alone, ½ Σ_b E|p̂_b − q̂_b| ≈
+    # Σ_b sqrt(p_b/(π n)) = 0.065 for N(0, 1) at n = 10 000; a set of the same law lands there
+    # too (its spread over draws ≈ 0.005), a shifted law at 1
+    assert floor == pytest.approx(0.065, abs=0.015) and abs(same_tv - floor) < 0.02
+    assert far_tv == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="finite"):
+        energy_comparison({}, np.array([0.0, 1.0, np.nan, 2.0]), "x")
+
+
+def test_energies_in_double_or_float32_for_a_user_energy():
+    target = gmm8()
+    x = target.sample(50, generator=torch.Generator().manual_seed(0))
+    e = energies(target, x)
+    assert e.dtype == np.float64 and np.allclose(e, target.energy(x.double()).numpy())

@@ -262,3 +262,22 @@ def test_marginals_figure(tmp_path: Path) -> None:
         plots.plot_marginals(target, {"mala": ref[:, :3]}, ref, paths)
     with pytest.raises(ValueError, match="empty"):
         plots.plot_marginals(target, {}, ref, paths)
+
+
+def test_energy_figure_against_exact_mala_or_nothing(tmp_path: Path) -> None:
+    from wgf import jobs
+
+    target = build_target("manywell32")
+    exact = _samples(target, 2000, seed=0)
+    samples = {"generator forward_kl": _samples(target, 2000, seed=1), "mala": exact + 0.3}
+    for reference, against in ((exact, "exact vs exact"), (exact[:0], "mala vs mala")):
+        drawn, rows, md = jobs.energy_histograms(target, samples, reference, "exact")
+        assert rows[0]["method"] == against and f"| {against} | 1000 |" in md
+        assert ("not an exact sample" in md) == (against == "mala vs mala")
+        path = tmp_path / f"{against[:4]}.png"
+        plots.plot_energy(target.name, drawn, rows, [path])
+        assert_figure(path)
+    drawn, rows, md = jobs.energy_histograms(target, {"g": exact}, exact[:0], "exact")
+    assert drawn["reference"] is None and "energies only" in md and "energy_tv" not in rows[0]
+    plots.plot_energy(target.name, drawn, rows, [tmp_path / "none.png"])
+    assert_figure(tmp_path / "none.png")
