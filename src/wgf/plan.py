@@ -39,6 +39,7 @@ __all__ = [
     "run_label",
     "sampler_methods",
     "scoring",
+    "target_definition",
     "train_params",
     "undercoverage_targets",
     "uses_reference",
@@ -232,6 +233,14 @@ def marginals_targets(config: dict[str, Any]) -> list[str]:
     """Configured targets of ``figures.marginals.targets`` (exact or reference samples: checked
     by the first job)."""
     return resolve.configured(config, config["figures"]["marginals"]["targets"])
+
+
+def target_definition(config: dict[str, Any], target: str) -> dict[str, Any]:
+    """The part of a target's config entry that defines the density (``kind``, ``params``):
+    the params of the rules that build it, so that a training or reference-flow setting of the
+    target reruns neither its exact samples nor its long chains."""
+    spec = config["targets"][target]
+    return {k: copy.deepcopy(spec[k]) for k in ("kind", "params") if k in spec}
 
 
 def energy_targets(config: dict[str, Any]) -> list[str]:

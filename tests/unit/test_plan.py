@@ -123,6 +123,30 @@ def test_optional_outputs_cover_only_configured_targets():
     assert plan.published_targets(config) == []  # gmm40 is not configured
     assert plan.regional_response_target(config) == ("gmm8", {})  # the built-in
     assert not math.isnan(config["diagnostics"]["regional_response"]["lim"])
+    assert plan.marginals_targets(config) == []  # none of the defaults is configured
+    assert plan.energy_targets(config) == []  # null: the kind-energy targets, and there is none
+    config = plan.prepare(
+        {
+            "targets": {
+                "mine": {"kind": "energy", "params": {"function": "m:f", "dim": 3}},
+                "funnel10": {"training": {"steps": 5}, "reference": {"steps": 7}},
+            },
+            "figures": {"marginals": {"targets": ["funnel10", "gmm8"]}},
+        }
+    )
+    assert plan.energy_targets(config) == ["mine"]
+    assert plan.marginals_targets(config) == ["funnel10"]
+    config["figures"]["energy"]["targets"] = ["funnel10", "gmm40"]
+    assert plan.energy_targets(config) == ["funnel10"]
+
+
+def test_a_targets_definition_leaves_out_its_settings():
+    """What build_target and reference_sample see: a training or reference-flow setting of the
+    target changes neither (no rerun of its samples or long chains)."""
+    spec = {"kind": "funnel", "params": {"dim": 4}, "training": {"steps": 5}, "reference": {}}
+    config = {"targets": {"f": spec, "funnel10": {"generator": {"init_scale": 3.0}}}}
+    assert plan.target_definition(config, "f") == {"kind": "funnel", "params": {"dim": 4}}
+    assert plan.target_definition(config, "funnel10") == {}
 
 
 def test_asymptotics_runs_stretch_the_targets_settings():

@@ -36,7 +36,7 @@ rule reference_sample:
     conda:
         ENV
     params:
-        spec=lambda w: CONFIG["targets"][w.target],
+        spec=lambda w: wgf.plan.target_definition(CONFIG, w.target),
         settings=CONFIG["reference_sample"],
         n=CONFIG["target_samples"],
         floor_sets=CONFIG["evaluation"]["floor_draws"],
@@ -63,7 +63,7 @@ rule build_target:
     conda:
         ENV
     params:
-        spec=lambda w: CONFIG["targets"][w.target],
+        spec=lambda w: wgf.plan.target_definition(CONFIG, w.target),
         n=CONFIG["target_samples"],
         seed=CONFIG["evaluation"]["seed"],
     script:
