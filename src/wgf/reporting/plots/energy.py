@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import BOX_STYLE, STYLE, label_for, palette, save_figure
+from .style import STYLE, annotate, label_for, palette, save_figure
 
 __all__ = ["plot_energy"]
 
@@ -74,17 +74,7 @@ def plot_energy(
             lines = [] if tv.get(name) is None else [f"TV {tv[name]:.2f}"]
             if outside >= 0.005:
                 lines.append(f"{100 * outside:.0f}% outside view")
-            if lines:
-                ax.text(
-                    0.97,
-                    0.95,
-                    "\n".join(lines),
-                    transform=ax.transAxes,
-                    ha="right",
-                    va="top",
-                    fontsize=7,
-                    bbox=BOX_STYLE,
-                )
+            annotate(ax, lines, "upper right")
             ax.set_yticks([])
             if i // ncols == nrows - 1 or i + ncols >= len(names):
                 ax.set_xlabel("energy $E(x)$")

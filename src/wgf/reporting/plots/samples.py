@@ -22,8 +22,9 @@ from matplotlib.patches import Patch
 from ...evaluation.metrics import as_samples, subsample
 from ...targets import GaussianMixture, Target
 from .style import (
-    BOX_STYLE,
+    CORNERS,
     STYLE,
+    annotate,
     as_float,
     label_for,
     palette,
@@ -40,14 +41,6 @@ _LOG_P_SPAN = 12.0
 _N_LEVELS = 10
 _N_BINS = 80
 _CONTOUR_CMAP = ListedColormap(plt.get_cmap("Greys")(np.linspace(0.04, 0.42, 256)))
-# Candidate anchors for the metrics box, in axes fractions: (x, y, ha, va).
-_CORNERS = {
-    "upper left": (0.03, 0.97, "left", "top"),
-    "upper right": (0.97, 0.97, "right", "top"),
-    "lower left": (0.03, 0.03, "left", "bottom"),
-    "lower right": (0.97, 0.03, "right", "bottom"),
-    "upper center": (0.5, 0.97, "center", "top"),
-}
 
 
 def _samples(a, name: str, dim: int | None = None) -> np.ndarray:
@@ -159,28 +152,9 @@ def _metric_lines(m: Mapping[str, Any], target: Target) -> list[str]:
     return lines[:3]
 
 
-def _annotate(ax: Axes, lines: list[str], loc: str = "upper left") -> None:
-    if not lines:
-        return
-    x, y, ha, va = _CORNERS[loc]
-    ax.text(
-        x,
-        y,
-        "\n".join(lines),
-        transform=ax.transAxes,
-        ha=ha,
-        va=va,
-        multialignment="left",
-        fontsize=7,
-        linespacing=1.3,
-        zorder=10,
-        bbox=BOX_STYLE,
-    )
-
-
 def _region(loc: str, w: float = 0.44, h: float = 0.22) -> tuple[float, float, float, float]:
     """Axes-fraction rectangle (x0, x1, y0, y1) a metrics box anchored at ``loc`` covers."""
-    x, y, ha, va = _CORNERS[loc]
+    x, y, ha, va = CORNERS[loc]
     x0 = {"left": x, "right": x - w, "center": x - w / 2}[ha]
     y0 = y - h if va == "top" else y
     return x0, x0 + w, y0, y0 + h
@@ -273,7 +247,7 @@ def plot_samples(
             ax.set_title(label_for(name), color=colors[name], fontweight="bold")
             loc, extra = notes[name]
             lines = _metric_lines(metrics[name], target) if name in metrics else []
-            _annotate(ax, lines + extra, loc)
+            annotate(ax, lines + extra, loc)
             if i % ncols:
                 ax.set_ylabel("")
         note = "" if ref is not None else ", no exact samples: scored by KSD"
@@ -370,7 +344,7 @@ def plot_lv_reference(
                 title = labels.get(target.name, {}).get(name, label_for(name))
                 ax.set_title(title, color=colors[name], fontweight="bold", fontsize=9)
                 loc, extra = notes[name]
-                _annotate(ax, _seed_summary(target, metrics.get(name, [])) + extra, loc)
+                annotate(ax, _seed_summary(target, metrics.get(name, [])) + extra, loc)
                 if i:
                     ax.set_ylabel("")
             sub.suptitle(f"{target.name} (d = {target.dim})", fontsize=10)

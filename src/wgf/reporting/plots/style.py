@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -122,3 +123,33 @@ def as_float(v: Any) -> float:
         return float(v)
     except (TypeError, ValueError):
         return math.nan
+
+
+# Candidate anchors for the metrics box, in axes fractions: (x, y, ha, va).
+CORNERS = {
+    "upper left": (0.03, 0.97, "left", "top"),
+    "upper right": (0.97, 0.97, "right", "top"),
+    "lower left": (0.03, 0.03, "left", "bottom"),
+    "lower right": (0.97, 0.03, "right", "bottom"),
+    "upper center": (0.5, 0.97, "center", "top"),
+}
+
+
+def annotate(ax: Axes, lines: list[str], loc: str = "upper left") -> None:
+    """``lines`` in a small box at the axes corner ``loc`` (a key of :data:`CORNERS`)."""
+    if not lines:
+        return
+    x, y, ha, va = CORNERS[loc]
+    ax.text(
+        x,
+        y,
+        "\n".join(lines),
+        transform=ax.transAxes,
+        ha=ha,
+        va=va,
+        multialignment="left",
+        fontsize=7,
+        linespacing=1.3,
+        zorder=10,
+        bbox=BOX_STYLE,
+    )
