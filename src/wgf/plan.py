@@ -22,6 +22,7 @@ __all__ = [
     "asymptotics_params",
     "asymptotics_runs",
     "baseline_params",
+    "baseline_seeds",
     "comparison_targets",
     "energy_targets",
     "f_divergences",
@@ -241,6 +242,12 @@ def target_definition(config: dict[str, Any], target: str) -> dict[str, Any]:
     target reruns neither its exact samples nor its long chains."""
     spec = config["targets"][target]
     return {k: copy.deepcopy(spec[k]) for k in ("kind", "params") if k in spec}
+
+
+def baseline_seeds(config: dict[str, Any]) -> list[int]:
+    """The seeds of the baseline runs: ``baselines.seeds``, or null for the grid's."""
+    seeds = config["baselines"]["seeds"]
+    return list(config["seeds"] if seeds is None else seeds)
 
 
 def energy_targets(config: dict[str, Any]) -> list[str]:

@@ -50,7 +50,8 @@ def test_dry_run_lists_one_baseline_job_per_target_method_seed(tmp_path):
     jobs = job_counts(done.stdout + done.stderr)
     methods = config["baselines"]["methods"]
     samplers = [m for m in methods if get_method(m).kind == "sampler"]
-    per = len(config["targets"]) * len(config["seeds"])
+    per = len(config["targets"]) * len(plan.baseline_seeds(config))
+    assert plan.baseline_seeds(config) == [0] != config["seeds"]  # baselines.seeds: fewer jobs
     assert jobs["baseline_sampler"] == len(samplers) * per
     assert jobs["baseline_onestep"] == (len(methods) - len(samplers)) * per
     assert jobs["table_comparison"] == 1 and jobs["figure_comparison"] == 1
@@ -162,7 +163,7 @@ def test_smoke_workflow_end_to_end(smoke_run):
     one_step = ("reference_flow", "exact_vs_exact")
     others = [r for r in rows if r not in generators and r["method"] not in one_step]
     baselines = {(r["target"], r["method"], r["seed"]) for r in others}
-    n_baselines = len(smoke["targets"]) * len(methods) * len(smoke["seeds"])
+    n_baselines = len(smoke["targets"]) * len(methods) * len(smoke["baselines"]["seeds"])
     assert len(baselines) == n_baselines
     metrics = {r["metric"] for r in rows}
     assert {"mmd_median", "w2", "sinkhorn", "mode_weight_max_error", "emc"} <= metrics

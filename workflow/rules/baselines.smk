@@ -94,7 +94,7 @@ rule table_comparison:
         ENV
     params:
         targets=TARGETS,
-        seeds=SEEDS,
+        seeds=BASELINE_SEEDS,
         chains=(
             {t: baseline_params(t, "mala").get("chains") for t in TARGETS}
             if "mala" in BASELINES
@@ -122,7 +122,7 @@ rule figure_mala_cost:
         ENV
     params:
         methods=CHAIN_METHODS,
-        seeds=SEEDS,
+        seeds=BASELINE_SEEDS,
         chains=lambda w: {
             m: baseline_params(w.target, m)["chains"] for m in CHAIN_METHODS
         },

@@ -17,6 +17,7 @@ CONFIG = wgf.plan.prepare(RAW)
 TARGETS = list(CONFIG["targets"])
 DIVERGENCES = list(CONFIG["divergences"])
 SEEDS = list(CONFIG["seeds"])
+BASELINE_SEEDS = wgf.plan.baseline_seeds(CONFIG)
 F_DIVERGENCES = wgf.plan.f_divergences(CONFIG)
 LV_TARGETS, LV_DIVERGENCES, LV_SEEDS = wgf.plan.lv_reference_runs(CONFIG)
 LONG_TARGETS, LONG_DIVERGENCES, LONG_SEED = wgf.plan.asymptotics_runs(CONFIG)
@@ -103,7 +104,7 @@ def baseline_runs(name, targets=None, methods=None, seeds=None):
         f"{BASELINE}/{name}",
         target=targets or TARGETS,
         method=BASELINES if methods is None else methods,
-        seed=seeds or SEEDS,
+        seed=seeds or BASELINE_SEEDS,
     )
 
 
@@ -144,8 +145,10 @@ def comparison_panels(target, divergences=("reverse_kl", "forward_kl")):
     divs = [d for d in divergences if d in DIVERGENCES]
     names = [f"generator {d}" for d in divs] + list(BASELINES)
     main = lambda name: runs(target, name, seed, divs) if divs else []
-    paths = main("samples.npy") + baseline_runs("samples.npy", [target], seeds=seed)
-    metrics = main("metrics.json") + baseline_runs("metrics.json", [target], seeds=seed)
+    # the baselines at figures.seed where they ran with it, else at their first seed
+    bseed = seed if seed[0] in BASELINE_SEEDS else BASELINE_SEEDS[:1]
+    paths = main("samples.npy") + baseline_runs("samples.npy", [target], seeds=bseed)
+    metrics = main("metrics.json") + baseline_runs("metrics.json", [target], seeds=bseed)
     return names, paths, metrics
 
 

@@ -218,6 +218,9 @@ DEFAULTS: dict[str, Any] = {
             "score_net",
             "generator_flow",
         ],
+        # The seeds every baseline runs with (null: the grid's `seeds`); comparison.md's baseline
+        # rows are mean ± std over these.
+        "seeds": None,
         # Samples drawn (one batched pass, chunked) to time a one-step method's throughput.
         "throughput_samples": 1_000_000,
         # Chains start from N(0, s² I), s = the target's generator init_scale (the generators'
