@@ -183,6 +183,14 @@ def test_a_users_own_energy_runs_every_rule(tmp_path):
     for target in ("ring", "banana"):
         for figure in ("samples", "training", "mala_cost", "energy"):
             assert (work / f"results/figures/{figure}_{target}.pdf").stat().st_size > 5000
+        # the reference flow's log Ẑ and ESS, with log Z unknown (–)
+        line = next(
+            ln
+            for ln in (work / "results/tables/reference.md").read_text().splitlines()
+            if ln.startswith(f"| {target} |")
+        )
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert math.isfinite(float(cells[3])) and cells[4] == "–" and 0 < float(cells[6]) <= 1
         energy = (work / f"results/tables/energy_{target}.md").read_text()
         assert "| mala vs mala |" in energy and "| generator forward_kl |" in energy
         assert "not an exact sample" in energy
