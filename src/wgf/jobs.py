@@ -185,13 +185,22 @@ def reference_sample(
 
 def reference_flow(target: Target, params: dict[str, Any]) -> tuple[ReferenceFit, torch.Tensor]:
     """Fit the target's reference flow ν (``params``: its resolved settings, seed included)
-    and draw ``n_samples`` of ν; the fit's record gains the sampling time and the history."""
+    and draw ``n_samples`` of ν; the fit's record gains the sampling time and the history.
+    Raises ``FloatingPointError`` if some samples are not finite (a diverged flow: say so here,
+    not in the evaluation of its samples)."""
     settings = dict(params)
     seed = int(settings.pop("seed"))
     cfg = ReferenceConfig.from_dict(settings)
     fit = fit_reference(target, cfg, seed)
     start = time.perf_counter()
     samples = fit.flow.sample(cfg.n_samples, torch.Generator().manual_seed(seed + 1))
+    bad = int((~torch.isfinite(samples).all(-1)).sum())
+    if bad:
+        raise FloatingPointError(
+            f"reference flow of {target.name}: {bad} of {len(samples)} samples are not finite "
+            f"(log Ẑ {fit.info['log_z_hat']:.4g}, ESS {fit.info['ess']:.2g}); change "
+            "reference.method (reverse_kl), its proposal or its steps"
+        )
     fit.info.update(sample_wall_s=time.perf_counter() - start, history=fit.history)
     return fit, samples
 
