@@ -45,4 +45,4 @@ def test_extended_targets_run_every_rule(tmp_path):
         assert (tmp_path / f"results/figures/samples_{target}.pdf").stat().st_size > 5000
         assert (tmp_path / f"results/figures/marginals_{target}.png").stat().st_size > 5000
     log = (tmp_path / "results/logs/figure_marginals/logreg_cancer.log").read_text()
-    assert "2 rows" in log  # the forward-KL generator and MALA (the grid's methods at seed 0)
+    assert "3 rows" in log  # the forward-KL generator, ν and MALA (the methods at seed 0)

@@ -140,15 +140,19 @@ def long_chain_floor_inputs(wildcards):
 
 def comparison_panels(target, divergences=("reverse_kl", "forward_kl")):
     """Panels of the comparison figure: the main grid's generators of ``divergences`` (the
-    reverse/forward-KL pair by default) and every baseline, at seed figures.seed."""
+    reverse/forward-KL pair by default), the reference flow ν (a one-step sampler too) and every
+    baseline, at seed figures.seed."""
     seed = [CONFIG["figures"]["seed"]]
     divs = [d for d in divergences if d in DIVERGENCES]
-    names = [f"generator {d}" for d in divs] + list(BASELINES)
+    names = [f"generator {d}" for d in divs] + ["reference flow ν"] + list(BASELINES)
     main = lambda name: runs(target, name, seed, divs) if divs else []
     # the baselines at figures.seed where they ran with it, else at their first seed
     bseed = seed if seed[0] in BASELINE_SEEDS else BASELINE_SEEDS[:1]
-    paths = main("samples.npy") + baseline_runs("samples.npy", [target], seeds=bseed)
-    metrics = main("metrics.json") + baseline_runs("metrics.json", [target], seeds=bseed)
+    nu = REFERENCE.format(target=target)
+    paths = main("samples.npy") + [f"{nu}/samples.npy"]
+    paths += baseline_runs("samples.npy", [target], seeds=bseed)
+    metrics = main("metrics.json") + [f"{nu}/metrics.json"]
+    metrics += baseline_runs("metrics.json", [target], seeds=bseed)
     return names, paths, metrics
 
 
