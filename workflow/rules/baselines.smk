@@ -175,9 +175,7 @@ rule figure_marginals:
         ENV
     params:
         names=lambda w: comparison_panels(w.target, DIVERGENCES)[0],
-        reference=lambda w: (
-            "long-chain reference" if w.target in LONG_CHAIN_TARGETS else "exact"
-        ),
+        reference=sample_label,
     script:
         "../scripts/figure_marginals.py"
 
@@ -208,9 +206,7 @@ rule figure_energy:
         ENV
     params:
         names=lambda w: comparison_panels(w.target, DIVERGENCES)[0],
-        reference=lambda w: (
-            "long-chain reference" if w.target in LONG_CHAIN_TARGETS else "exact"
-        ),
+        reference=sample_label,
     script:
         "../scripts/figure_energy.py"
 

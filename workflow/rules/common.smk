@@ -138,6 +138,11 @@ def long_chain_floor_inputs(wildcards):
     return {}
 
 
+def sample_label(wildcards):
+    """What a target's evaluation sample is, as the figures name it."""
+    return "long-chain reference" if wildcards.target in LONG_CHAIN_TARGETS else "exact"
+
+
 def comparison_panels(target, divergences=("reverse_kl", "forward_kl")):
     """Panels of the comparison figure: the main grid's generators of ``divergences`` (the
     reverse/forward-KL pair by default), the reference flow ν (a one-step sampler too) and every

@@ -75,7 +75,7 @@ def energy_comparison(
     ref = np.asarray(reference, dtype=np.float64)
     if len(ref) < 4 or not np.isfinite(ref).all():
         raise ValueError("energy_comparison: the reference's energies must be ≥ 4 finite values")
-    base, other = ref[0::2], ref[1::2][: len(ref[0::2])]
+    base, other = ref[0::2], ref[1::2]  # len(other) ≤ len(base)
     n = len(other)
     rows = [
         {

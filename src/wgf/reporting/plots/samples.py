@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ...evaluation.metrics import as_samples, subsample
+from ...evaluation.target_metrics import energies
 from ...targets import GaussianMixture, Target
 from .style import (
     CORNERS,
@@ -81,13 +82,6 @@ def _log_density_grid(
     z = logp.detach().double().cpu().numpy().reshape(xx.shape)
     z = np.where(np.isfinite(z), z, -np.inf)
     return xx, yy, z - np.max(z)
-
-
-def _minus_energy(target: Target, pts: torch.Tensor) -> torch.Tensor:
-    try:
-        return -target.energy(pts)
-    except RuntimeError:  # a user energy that only accepts float32
-        return -target.energy(pts.float())
 
 
 def _draw_contours(ax: Axes, xx: np.ndarray, yy: np.ndarray, z: np.ndarray) -> None:
@@ -387,7 +381,7 @@ def _plot_2d(
         allx = np.concatenate(list(data.values()))
         lo, hi = np.percentile(allx, 0.5, axis=0), np.percentile(allx, 99.5, axis=0)
         box = _square(lo, hi, pad=0.15)
-    xx, yy, z = _log_density_grid(lambda pts: _minus_energy(target, pts), box)
+    xx, yy, z = _log_density_grid(lambda pts: -torch.from_numpy(energies(target, pts)), box)
     width, height = box[1] - box[0], box[3] - box[2]
     gmass = np.exp(z)
     gmass = gmass / gmass.sum()
