@@ -66,6 +66,7 @@ __all__ = [
     "reference_sample",
     "reference_table",
     "regional_response_table",
+    "require_finite_reference",
     "save_reference",
     "train_generator",
 ]
@@ -194,15 +195,21 @@ def reference_flow(target: Target, params: dict[str, Any]) -> tuple[ReferenceFit
     fit = fit_reference(target, cfg, seed)
     start = time.perf_counter()
     samples = fit.flow.sample(cfg.n_samples, torch.Generator().manual_seed(seed + 1))
+    require_finite_reference(samples, target.name, fit.info)
+    fit.info.update(sample_wall_s=time.perf_counter() - start, history=fit.history)
+    return fit, samples
+
+
+def require_finite_reference(samples: torch.Tensor, name: str, info: dict[str, Any]) -> None:
+    """Raise ``FloatingPointError`` naming how many of ν's samples are not finite, with the
+    fit's log Ẑ and ESS and what to change."""
     bad = int((~torch.isfinite(samples).all(-1)).sum())
     if bad:
         raise FloatingPointError(
-            f"reference flow of {target.name}: {bad} of {len(samples)} samples are not finite "
-            f"(log Ẑ {fit.info['log_z_hat']:.4g}, ESS {fit.info['ess']:.2g}); change "
+            f"reference flow of {name}: {bad} of {len(samples)} samples are not finite "
+            f"(log Ẑ {info['log_z_hat']:.4g}, ESS {info['ess']:.2g}); change "
             "reference.method (reverse_kl), its proposal or its steps"
         )
-    fit.info.update(sample_wall_s=time.perf_counter() - start, history=fit.history)
-    return fit, samples
 
 
 def save_reference(

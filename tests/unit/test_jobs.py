@@ -99,3 +99,15 @@ def test_every_one_step_sampler_is_evaluated_alike(kind):
     assert {k: v for k, v in again.items() if k != "samples_per_s"} == {
         k: v for k, v in metrics.items() if k != "samples_per_s"
     }
+
+
+def test_a_reference_flow_with_non_finite_samples_fails_its_own_job():
+    """A diverged ν (seen: importance-weighted ML on manywell32, 257 of 10 000 samples not
+    finite) fails the reference_flow job, naming the count, log Ẑ and ESS; finite samples pass."""
+    info = {"log_z_hat": -58.0, "ess": 2e-5}
+    samples = torch.randn(100, 3)
+    jobs.require_finite_reference(samples, "manywell32", info)
+    samples[[4, 17], 1] = float("inf")
+    samples[60, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"manywell32: 3 of 100 .*-58.*2e-05"):
+        jobs.require_finite_reference(samples, "manywell32", info)

@@ -163,6 +163,7 @@ def comparison_panels(target, divergences=("reverse_kl", "forward_kl")):
 
 def final_outputs():
     outputs = [
+        CHECKED,
         "results/tables/main.csv",
         "results/tables/main.md",
         "results/tables/reference.md",

@@ -5,8 +5,6 @@
 rule regional_response:
     """Inflow into the under-covered regions A_κ of a mixture (diagnostics.regional_response.
     target) per f-divergence: measured against w(e^κ)Φ_κ."""
-    input:
-        ancient(CHECKED),  # order only, as for build_target: the first job checks the config
     output:
         pdf="results/figures/regional_response.pdf",
         png=report(

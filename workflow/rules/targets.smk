@@ -1,6 +1,11 @@
 rule check_config:
     """Check what needs torch before any other job: every target builds into a valid density
     and the settings that depend on its dimension or kind fit it (a failure names the key).
+
+    A target of `all` with the highest priority, so it runs first, and no job's input: every
+    edge out of it would hide its descendants' own changes from Snakemake (9.x: a job that must
+    rerun masks its descendants' rerun checks, and an ancient() edge then skips them; snakemake
+    issue #4166), so a changed setting would rerun this job and nothing else.
     """
     output:
         CHECKED,
@@ -8,6 +13,7 @@ rule check_config:
         "results/logs/check_config.log",
     benchmark:
         "results/benchmarks/check_config.tsv"
+    priority: 100
     conda:
         ENV
     params:
@@ -21,8 +27,6 @@ rule reference_sample:
     sets from other chains, and the convergence record (split-R̂ ≤ reference_sample.rhat_max
     required, bulk ESS): what evaluation scores against in place of exact samples.
     """
-    input:
-        ancient(CHECKED),
     output:
         samples=f"{LONG_CHAINS}/samples.npy",
         floor=f"{LONG_CHAINS}/floor.npy",
@@ -50,8 +54,6 @@ rule build_target:
     its long-chain reference sample.
     """
     input:
-        # Order only: a new check (another target added, a setting changed) reruns no target.
-        ancient(CHECKED),
         unpack(long_chain_inputs),
     output:
         spec=f"{TARGET}/target.json",
