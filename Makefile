@@ -21,12 +21,11 @@ $(VENV)/.installed: pyproject.toml
 reproduce: install
 	$(BIN)/snakemake --cores $(CORES)
 
-# One pytest worker per core, each test file on one worker (module fixtures are built once).
 test: install
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile
+	$(BIN)/python -m pytest
 
 quick: install
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

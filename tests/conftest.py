@@ -40,21 +40,6 @@ def smoke_raw() -> dict[str, Any]:
     return copy.deepcopy(_smoke())
 
 
-# The longest files first: `make test` runs `pytest -n 2 --dist loadfile`, which hands each file
-# to one worker in collection order, so they start at once and the unit tests fill in behind.
-# test_workflow.py and test_slurm.py each share a module fixture of several minutes.
-_FIRST = ("workflow/test_workflow.py", "workflow/test_slurm.py", "workflow/")
-
-
-def _rank(item: pytest.Item) -> int:
-    path = item.path.as_posix()
-    return next((i for i, part in enumerate(_FIRST) if f"/tests/{part}" in path), len(_FIRST))
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=_rank)  # stable: the order within a file and among equals stays
-
-
 # --------------------------------------------------------------------------- Snakemake
 
 
