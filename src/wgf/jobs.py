@@ -195,8 +195,8 @@ def reference_flow(target: Target, params: dict[str, Any]) -> tuple[ReferenceFit
     fit = fit_reference(target, cfg, seed)
     start = time.perf_counter()
     samples = fit.flow.sample(cfg.n_samples, torch.Generator().manual_seed(seed + 1))
-    require_finite_reference(samples, target.name, fit.info)
     fit.info.update(sample_wall_s=time.perf_counter() - start, history=fit.history)
+    require_finite_reference(samples, target.name, fit.info)
     return fit, samples
 
 
