@@ -222,7 +222,7 @@ DEFAULTS: dict[str, Any] = {
         # rows are mean ± std over these.
         "seeds": None,
         # Samples drawn (one batched pass, chunked) to time a one-step method's throughput.
-        "throughput_samples": 1_000_000,
+        "throughput_samples": 100_000,
         # Chains start from N(0, s² I), s = the target's generator init_scale (the generators'
         # start).
         "mala": {

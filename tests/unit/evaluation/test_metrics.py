@@ -69,10 +69,23 @@ def _direct_mmd(x: np.ndarray, y: np.ndarray, bandwidths) -> float:
 
 @pytest.mark.parametrize("chunk", [7, 64, 70, 4096])
 def test_mmd_chunked_matches_direct(chunk):
-    # Chunking only reorders a float64 sum of O(1) terms: agreement to 1e-10.
+    # Chunking reorders a float64 sum; each kernel value is rounded to float32 (relative
+    # 2^-24 ≈ 6e-8, of either sign), so the 2·10⁴ O(1) terms' means move by ~1e-9 and the
+    # MMD (≈ 0.3) by a few 1e-9: 1e-7 is a hundredfold margin, and a tile counted twice
+    # or missed would move it by 1e-2.
     x, y = _normal(150, 2, d=3), _normal(130, 3, d=3) + 0.3
     bws = [0.3, 1.0, 2.5]
-    assert m.mmd(x, y, bws, chunk=chunk) == pytest.approx(_direct_mmd(x, y, bws), abs=1e-10)
+    assert m.mmd(x, y, bws, chunk=chunk) == pytest.approx(_direct_mmd(x, y, bws), abs=1e-7)
+
+
+def test_mmd_float32_tiles_match_float64_at_evaluation_size():
+    # The evaluation's size and scales (median × DEFAULT_MMD_SCALES) on two close sets, where
+    # MMD² is a small difference of O(0.1) sums: the float32 tiles' rounding (random, 6e-8
+    # relative per value) moves the MMD by ~1e-6 of itself; 1e-4 leaves a margin and is still
+    # 100× below the seed-to-seed spread of any table's MMD.
+    x, y = _normal(3000, 6, d=2), _normal(3000, 7, d=2) * 1.02
+    bws = [m.median_bandwidth(x, y) * s for s in m.DEFAULT_MMD_SCALES]
+    assert m.mmd(x, y, bws) == pytest.approx(_direct_mmd(x, y, bws), rel=1e-4)
 
 
 def test_mmd_components_in_given_order_with_repeats():
@@ -147,6 +160,21 @@ def test_sinkhorn_pure_shift_equals_squared_norm(xy):
     x, _ = xy
     assert m.sinkhorn_divergence(x[:500], x[:500] + SHIFT) == pytest.approx(9.0, abs=1e-4)
     assert m.sinkhorn_divergence(x[:300], x[:300]) < 1e-6
+
+
+def test_symmetric_self_term_matches_the_alternating_solver(xy):
+    # OT_eps(x, x) has one optimal plan; the averaged fixed point and POT's alternating
+    # scaling both stop at marginal error 1e-6 (L2) with costs O(10), so their values
+    # agree to O(1e-5); a solver converging elsewhere would be off by O(eps) = O(0.1).
+    import ot
+
+    x, _ = xy
+    a = np.full(500, 1 / 500)
+    cost = ot.dist(x[:500], x[:500])
+    eps = 0.05 * float(cost.mean())
+    assert m._symmetric_entropic_ot(a, cost, eps) == pytest.approx(
+        m._entropic_ot(a, a, cost, eps), abs=1e-4
+    )
 
 
 def test_sinkhorn_scale_free_reg(xy):
