@@ -103,10 +103,7 @@ def median_bandwidth(x: Any, y: Any, max_points: int = 2000, seed: int = 0) -> f
     pooled = subsample(np.concatenate([xa, ya]), max_points, np.random.default_rng(seed))
     if pooled.shape[0] < 2:
         return 1.0
-    z = torch.from_numpy(pooled - pooled.mean(axis=0))
-    dist = torch.cdist(z, z)
-    iu = torch.triu_indices(z.shape[0], z.shape[0], offset=1)
-    d = dist[iu[0], iu[1]].numpy()
+    d = torch.pdist(torch.from_numpy(pooled - pooled.mean(axis=0))).numpy()
     med = float(np.median(d))
     if med > 0:
         return med
