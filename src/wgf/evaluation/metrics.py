@@ -120,7 +120,7 @@ def _kernel_sum(
 ) -> torch.Tensor:
     """Sum of exp(-|a_i - b_j|² / (2h²)) over all pairs, one entry per bandwidth.
 
-    Works on ``chunk × chunk`` tiles with two reused buffers, so memory is
+    Works on ``chunk × chunk`` tiles with three reused buffers, so memory is
     O(chunk²) whatever the sample sizes; with ``symmetric`` (a is b) only tiles
     on or above the diagonal are evaluated and off-diagonal ones counted twice.
     Each tile is computed in float32 (its exponentials cost half of float64's) from
