@@ -124,8 +124,9 @@ def _kernel_sum(
     O(chunk²) whatever the sample sizes; with ``symmetric`` (a is b) only tiles
     on or above the diagonal are evaluated and off-diagonal ones counted twice.
     Each tile is computed in float32 (its exponentials cost half of float64's) from
-    float64 squared distances, and summed into float64: the MMD moves by about 1e-6 of
-    itself (tests/unit/evaluation/test_metrics.py), far below any seed's noise. Exponents
+    float64 squared distances, its rows summed in float32 and the row sums in float64: the
+    MMD moves by at most about 1e-6 of itself (5e-7 measured at 3000 per side, 1e-7 at 10⁴;
+    tests/unit/evaluation/test_metrics.py), far below any seed's noise. Exponents
     are clamped at -80 so no (slow) subnormal floats arise; this changes each kernel value
     by less than 2e-35.
     """
@@ -150,7 +151,9 @@ def _kernel_sum(
             weight = 2.0 if symmetric and j != i else 1.0
             for h, c in enumerate(neg_inv_2h2.tolist()):
                 torch.mul(sq32, c, out=k).clamp_(min=_MIN_LOG_KERNEL)
-                total[h] += weight * k.exp_().sum(dtype=torch.float64)
+                # float32 row sums (1024 terms, relative error ~1e-9 once pooled), pooled in
+                # float64: 5x cheaper than converting the whole tile to float64 to sum it
+                total[h] += weight * k.exp_().sum(1).sum(dtype=torch.float64)
     return total
 
 

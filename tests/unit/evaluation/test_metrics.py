@@ -69,10 +69,11 @@ def _direct_mmd(x: np.ndarray, y: np.ndarray, bandwidths) -> float:
 
 @pytest.mark.parametrize("chunk", [7, 64, 70, 4096])
 def test_mmd_chunked_matches_direct(chunk):
-    # Chunking reorders a float64 sum; each kernel value is rounded to float32 (relative
-    # 2^-24 ≈ 6e-8, of either sign), so the 2·10⁴ O(1) terms' means move by ~1e-9 and the
-    # MMD (≈ 0.3) by a few 1e-9: 1e-7 is a hundredfold margin, and a tile counted twice
-    # or missed would move it by 1e-2.
+    # Chunking regroups the sums; each kernel value is rounded to float32 (relative
+    # 2^-24 ≈ 6e-8, of either sign) and each tile row (≤ 150 terms here) is summed in float32
+    # before the float64 total, so the 2·10⁴ O(1) terms' means move by ~1e-9 and the MMD
+    # (≈ 0.3) by up to 1e-8 (8e-9 measured): 1e-7 is a tenfold margin, and a tile counted
+    # twice or missed would move it by 1e-2.
     x, y = _normal(150, 2, d=3), _normal(130, 3, d=3) + 0.3
     bws = [0.3, 1.0, 2.5]
     assert m.mmd(x, y, bws, chunk=chunk) == pytest.approx(_direct_mmd(x, y, bws), abs=1e-7)
