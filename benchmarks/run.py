@@ -483,6 +483,8 @@ def method_seconds(root: Path) -> dict[str, dict[str, Any]]:
     for name, (paths, keys) in parts.items():
         jobs, seconds = _json_seconds(paths, keys)
         out[name] = {"jobs": jobs, "seconds": seconds, "timers": list(keys)}
+        if name.startswith("train"):  # the monitor's share of train_wall_s (logging only)
+            out[name]["monitor_s"] = _json_seconds(paths, ("monitor_s",))[1]
     return out
 
 
@@ -496,6 +498,11 @@ def efficiency(rep: dict[str, Any]) -> float | None:
         return None
     method = sum(part["seconds"] for part in rep["method"].values())
     return method / (wall["wall_s"] * wall["cores"])
+
+
+def monitor_seconds(rep: dict[str, Any]) -> float:
+    """The training monitor's seconds inside the method's (0 for runs that predate its timer)."""
+    return sum(part.get("monitor_s", 0.0) for part in rep["method"].values())
 
 
 def reproduction_times(root: Path) -> dict[str, Any]:
@@ -783,6 +790,13 @@ def _md_efficiency(rep: dict[str, Any]) -> list[str]:
             f"wall × {wall['cores']} cores (issue 19 asks for ≥ 0.8); the rest is process "
             "start-up, evaluation, figures, I/O and Snakemake's own scheduling."
         )
+        mon = monitor_seconds(rep)
+        if mon:
+            lines.append(
+                f"The training monitor (history metrics every `log_every` steps) took {mon:.0f} s "
+                f"of that method time; without it the efficiency is "
+                f"{(total - mon) / (wall['wall_s'] * wall['cores']):.2f}."
+            )
     fastest = rep.get("fastest_job") or {}
     if fastest.get("seconds") is not None:
         lines.append(

@@ -72,7 +72,9 @@ def test_efficiency_is_the_methods_share_of_wall_times_cores(tmp_path):
     """Issue 19's efficiency, (Σ training + baseline + reference seconds) / (wall × cores), from
     the jobs' own timers and Snakemake's log; none for a run that rebuilt only part."""
     bench = _bench()
-    _write_run(tmp_path, "runs/gmm8/reverse_kl/seed0/run.json", {"train_wall_s": 60.0})
+    _write_run(
+        tmp_path, "runs/gmm8/reverse_kl/seed0/run.json", {"train_wall_s": 60.0, "monitor_s": 9.0}
+    )
     _write_run(tmp_path, "runs/gmm8/js/seed0/run.json", {"train_wall_s": 40.0})
     _write_run(
         tmp_path,
@@ -91,11 +93,18 @@ def test_efficiency_is_the_methods_share_of_wall_times_cores(tmp_path):
     log.parent.mkdir(parents=True)
     log.write_text("Provided cores: 2\n4 of 4 steps (100%) done\nElapsed time: 0:01:40.0\n")
     rep = bench.reproduction_times(tmp_path)
-    assert rep["method"]["train"] == {"jobs": 2, "seconds": 100.0, "timers": ["train_wall_s"]}
+    assert rep["method"]["train"] == {
+        "jobs": 2,
+        "seconds": 100.0,
+        "timers": ["train_wall_s"],
+        "monitor_s": 9.0,  # js's run.json predates the timer: counted as 0
+    }
     assert rep["method"]["baselines"]["seconds"] == 20.0
     assert rep["method"]["reference_flow"]["seconds"] == 20.0
     assert rep["efficiency"] == pytest.approx(140.0 / (100.0 * 2))
     assert rep["fastest_job"] == {"seconds": 2.5, "rule": "check_config"}
-    assert "**Efficiency 0.70**" in "\n".join(bench._md_efficiency(rep))
+    md = "\n".join(bench._md_efficiency(rep))
+    assert "**Efficiency 0.70**" in md
+    assert "took 9 s of that method time; without it the efficiency is 0.66." in md
     log.write_text("Provided cores: 2\n1 of 1 steps (100%) done\nElapsed time: 0:00:03.0\n")
     assert bench.reproduction_times(tmp_path)["efficiency"] is None  # a partial rerun
