@@ -299,9 +299,13 @@ def kde_stats(
 
 
 def kde_log_density(
-    x: torch.Tensor, data: torch.Tensor, tau: float, kernel: str = "laplace", chunk: int = 256
+    x: torch.Tensor, data: torch.Tensor, tau: float, kernel: str = "laplace", chunk: int = 32
 ) -> torch.Tensor:
-    """Normalised ``log q̂_τ(x)``; differentiable in ``x`` (used to check the score)."""
+    """Normalised ``log q̂_τ(x)``; differentiable in ``x`` (used to check the score).
+
+    32-row blocks: the training monitor's float64 log-sum-exp of 5000 points against 2000 took
+    46 ms against 54 ms in 256-row blocks at d = 2 and 36 against 66 ms at d = 16 (medians of 15
+    interleaved calls); each row is its own sum, so the block size changes no float."""
     data = data.detach()
     n, dim = data.shape
     offset = math.log(n) + log_kernel_normaliser(kernel, tau, dim)
