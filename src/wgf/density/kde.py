@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 import torch
 
+from ..importance import logsumexp
 from . import native
 
 __all__ = [
@@ -324,24 +325,9 @@ def kde_log_density(
             log_k = squared(xb).mul_(-0.5 / tau**2)
         else:
             log_k = _log_kernel(_distances(xb, data, columns), tau, kernel)
-        return (_logsumexp_rows(log_k) - offset,)
+        return (logsumexp(log_k, 1) - offset,)
 
     return _chunked(x, chunk, block, n)[0]
-
-
-def _logsumexp_rows(a: torch.Tensor) -> torch.Tensor:
-    """``torch.logsumexp(a, 1)``, step for step as ATen computes it, with ``a − max`` clamped
-    from below where ``exp`` underflows anyway (−700 in float64, −80 in float32).
-
-    ``exp`` of arguments below about −708 leaves the vectorised path for a slow subnormal one:
-    a far mode's log-kernels (d = 16) made the training monitor's under-coverage 10× slower.
-    Each clamped term adds at most ``e^−700`` (``e^−80``) to a sum of at least 1, below half an
-    ulp for any row length under 10²⁸⁸ (10²⁷), so the result is the same float. Differentiable
-    (the clamp's gradient is 0 only for terms whose weight rounds to 0)."""
-    floor = -700.0 if a.dtype == torch.float64 else -80.0
-    top = a.detach().amax(1, keepdim=True)
-    top = top.masked_fill(top.abs() == math.inf, 0.0)
-    return (a - top).clamp(min=floor).exp().sum(1).log().add(top.squeeze(1))
 
 
 def mean_shift(x: torch.Tensor, data: torch.Tensor, tau: float, chunk: int = 256) -> torch.Tensor:

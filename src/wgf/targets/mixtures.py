@@ -12,6 +12,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..importance import exp_floor, logsumexp
 from .base import Target, TargetError
 
 __all__ = ["GaussianMixture", "gmm2hard16", "gmm40", "gmm40_means", "gmm8", "mixture"]
@@ -80,7 +81,7 @@ class GaussianMixture(Target):
         return self._terms(x)[0].T
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
-        return -torch.logsumexp(self._component_log_terms(x), dim=-1)
+        return -logsumexp(self._component_log_terms(x), -1)
 
     def responsibilities(self, x: torch.Tensor) -> torch.Tensor:
         """Posterior component probabilities, shape (N, K)."""
@@ -96,8 +97,8 @@ class GaussianMixture(Target):
     def log_prob_and_score(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``−E(x)`` and ``∇log p = −Σ_k γ_k C_k⁻¹ (x − m_k)`` in one pass over the components."""
         terms, pdiff = self._terms(x)
-        log_p = torch.logsumexp(terms, 0)
-        gamma = (terms - log_p).exp_()
+        log_p = logsumexp(terms, 0)
+        gamma = (terms - log_p).clamp_(min=exp_floor(terms.dtype)).exp_()
         return log_p, -(gamma[..., None] * pdiff).sum(0)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
