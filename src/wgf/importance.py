@@ -24,9 +24,11 @@ def exp_floor(dtype: torch.dtype) -> float:
 
 def logsumexp(a: torch.Tensor, dim: int) -> torch.Tensor:
     """``torch.logsumexp(a, dim)``, step for step as ATen computes it, with ``a − max`` clamped at
-    :func:`exp_floor` (the same floats, without the subnormal slow path). Differentiable: the
-    clamp zeroes the gradient only of terms whose weight rounds to 0 beside 1."""
-    top = a.detach().amax(dim, keepdim=True)
+    :func:`exp_floor`: the same floats, without the subnormal slow path. Where autograd records,
+    torch's own, so that gradients (a reverse-KL flow's through the energy) keep their floats."""
+    if a.requires_grad and torch.is_grad_enabled():
+        return torch.logsumexp(a, dim)
+    top = a.amax(dim, keepdim=True)
     empty = (top == -math.inf).squeeze(dim)  # all terms −inf: the clamp would lift them
     top = top.masked_fill(top.abs() == math.inf, 0.0)
     out = (a - top).clamp(min=exp_floor(a.dtype)).exp().sum(dim).log().add(top.squeeze(dim))

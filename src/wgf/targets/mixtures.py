@@ -98,7 +98,10 @@ class GaussianMixture(Target):
         """``−E(x)`` and ``∇log p = −Σ_k γ_k C_k⁻¹ (x − m_k)`` in one pass over the components."""
         terms, pdiff = self._terms(x)
         log_p = logsumexp(terms, 0)
-        gamma = (terms - log_p).clamp_(min=exp_floor(terms.dtype)).exp_()
+        shifted = terms - log_p
+        if not shifted.requires_grad:  # under autograd, torch's floats and gradients as they were
+            shifted.clamp_(min=exp_floor(shifted.dtype))
+        gamma = shifted.exp_()
         return log_p, -(gamma[..., None] * pdiff).sum(0)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
