@@ -10,7 +10,7 @@ from wgf.importance import exp_floor, logsumexp
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("dim", [0, 1, -1])
-def test_logsumexp_is_torchs_float_for_float(dtype, dim):
+def test_logsumexp_gives_torchs_floats(dtype, dim):
     # Rows spread over [-2000, 0] put most terms where exp underflows (subnormals below -708
     # in float64, -87 in float32): the clamp at exp_floor must not move a single bit.
     g = torch.Generator().manual_seed(0)

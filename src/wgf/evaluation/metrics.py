@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..importance import exp_floor
+
 __all__ = [
     "as_samples",
     "median_bandwidth",
@@ -35,7 +37,8 @@ __all__ = [
 DEFAULT_MMD_SCALES: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 _MMD_CHUNK = 1024
 _MMD_MAX_POINTS = 10_000
-_MIN_LOG_KERNEL = -80.0
+# the float32 tiles' exponents stop where exp would turn subnormal (importance.exp_floor)
+_MIN_LOG_KERNEL = exp_floor(torch.float32)
 
 
 def to_numpy(a: Any) -> np.ndarray:
